@@ -1,0 +1,160 @@
+"""The command line: ``minders run``, ``minders validate``, ``minders schema``.
+
+Every user error (a bad scenario, override or graph file) prints one line
+naming the field, the value and what was expected, and exits with status 2.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+from rich.table import Table
+
+from minders.errors import ScenarioError
+
+app = typer.Typer(
+    name="minders",
+    help="Simulate surveillance hierarchies, preference falsification and defection cascades.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+console = Console()
+errors = Console(stderr=True)
+
+ScenarioPath = Annotated[Path, typer.Argument(help="Scenario file (.toml, .yaml).")]
+SetOption = Annotated[
+    list[str] | None,
+    typer.Option("--set", help="Override a value: dotted.path=value (repeatable).",
+                 metavar="PATH=VALUE"),
+]
+
+
+def fail(exc: ScenarioError) -> None:
+    """Print a user error without a traceback and exit with status 2."""
+    errors.print(f"[bold red]error:[/] {exc}", highlight=False, soft_wrap=True)
+    raise typer.Exit(2)
+
+
+def _version(value: bool) -> None:
+    if value:
+        from minders import __version__
+
+        console.print(f"minders {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def main_options(
+    version: Annotated[
+        bool, typer.Option("--version", callback=_version, is_eager=True, help="Print version.")
+    ] = False,
+) -> None:
+    """Simulate surveillance hierarchies, preference falsification and defection cascades."""
+
+
+@app.command()
+def run(
+    scenario: ScenarioPath,
+    seed: Annotated[int | None, typer.Option(help="Base seed (default: run.seed).", min=0)] = None,
+    steps: Annotated[int | None, typer.Option(help="Steps (default: run.steps).", min=1)] = None,
+    set_: SetOption = None,
+    out: Annotated[
+        Path | None, typer.Option(help="Output folder (default: results/NAME).")
+    ] = None,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar or table.")] = False,
+) -> None:
+    """Run a scenario; write records.parquet, run.json and summary.png."""
+    from minders.engine import Simulation
+    from minders.scenario import load_scenario
+
+    try:
+        spec = load_scenario(scenario, set_ or [])
+        if steps is not None:
+            spec = spec.with_overrides({"run.steps": steps})
+        sim = Simulation(spec, seed=seed)
+    except ScenarioError as exc:
+        fail(exc)
+    target = out if out is not None else Path("results") / spec.name
+    try:
+        if quiet:
+            result = sim.run()
+        else:
+            with Progress(
+                TextColumn(f"[bold]{spec.name}[/] seed {sim.seed}"), BarColumn(),
+                MofNCompleteColumn(), TextColumn("steps"), TimeRemainingColumn(),
+                console=errors, transient=True,
+            ) as bar:
+                task = bar.add_task("run", total=sim.steps)
+                result = sim.run(progress=lambda done, total: bar.update(task, completed=done))
+        paths = result.save(target)
+    except KeyboardInterrupt:
+        errors.print("[yellow]interrupted:[/] no results were written")
+        raise typer.Exit(130) from None
+    if quiet:
+        return
+    console.print(_summary_table(result))
+    console.print(
+        f"{sum(spec.tier_sizes().values()):,} agents x {result.steps} steps in "
+        f"{result.wall_time:.1f} s. Results: [bold]{paths['records']}[/], "
+        f"{paths['run']}, figure: [bold]{paths['figure']}[/]"
+    )
+
+
+def _summary_table(result) -> Table:
+    summary = result.summary()
+    table = Table(title=f"{result.scenario.name}: {result.steps} steps, seed {result.seed}")
+    table.add_column("tier")
+    columns = {
+        "positions": "{:,.0f}", "defections": "{:,.0f}", "defections_per_year": "{:,.1f}",
+        "interceptions": "{:,.0f}", "arrests": "{:,.0f}", "purges": "{:,.0f}",
+        "peak_surprise_gap": "{:.3f}", "minders_per_ward": "{:.4f}",
+    }
+    for name in columns:
+        table.add_column(name.replace("_", " "), justify="right")
+    for tier, row in summary.iterrows():
+        table.add_row(str(tier), *(fmt.format(row[name]) for name, fmt in columns.items()))
+    return table
+
+
+@app.command()
+def validate(scenario: ScenarioPath, set_: SetOption = None) -> None:
+    """Check a scenario file without running it."""
+    from minders.population import check_fits, estimate_bytes
+    from minders.scenario import load_scenario
+
+    try:
+        spec = load_scenario(scenario, set_ or [])
+        check_fits(spec)
+    except ScenarioError as exc:
+        fail(exc)
+    sizes = spec.tier_sizes()
+    tiers = ", ".join(f"{name} {size:,}" for name, size in sizes.items())
+    console.print(
+        f"[green]ok[/] {scenario}: '{spec.name}', {sum(sizes.values()):,} positions ({tiers}), "
+        f"{spec.run.steps} steps, {len(spec.shocks)} shocks, "
+        f"~{estimate_bytes(spec) / 2**20:,.0f} MiB"
+    )
+
+
+@app.command()
+def schema() -> None:
+    """Print the JSON Schema of the scenario format (for editors)."""
+    from minders.scenario import Scenario
+
+    sys.stdout.write(json.dumps(Scenario.model_json_schema(), indent=2) + "\n")
+
+
+def main() -> None:
+    """Entry point of the ``minders`` command."""
+    app()
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

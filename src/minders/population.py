@@ -1,0 +1,273 @@
+"""The population: one row per position, stored as NumPy columns (struct of arrays).
+
+Positions are laid out tier by tier from the top of the hierarchy down, and
+the wards of each minder occupy one contiguous block. So a minder always has a
+smaller index than its wards (the surveillance kernel relies on it to compute
+attention top-down in a single pass) and a work unit is a slice.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+from dataclasses import dataclass
+
+import numpy as np
+
+from minders.distributions import sample
+from minders.errors import ScenarioError
+from minders.scenario import Scenario
+from minders.streams import generator
+
+# Status codes (MODEL.md, 'Status'). Order matters: codes >= JAILED are not in post,
+# codes >= PURGED are vacant positions.
+LOYAL, FALSIFYING, ACTIVE, JAILED, PURGED, DEFECTED = range(6)
+STATUS_NAMES = ("loyal", "falsifying", "active", "jailed", "purged", "defected")
+NEVER = np.iinfo(np.int32).min // 2  # "no act yet" / "never vacated"
+
+# Bytes per position for the columns below, plus the graph (int32 per directed
+# edge) and the transient edge arrays of the builder (int64 pairs, deduplicated).
+_BYTES_PER_AGENT = 120
+_BYTES_PER_EDGE = 4 + 40
+
+
+@dataclass
+class Population:
+    """Columns of agent attributes and state, plus the tier layout.
+
+    Attributes
+    ----------
+    tier : int16 array
+        Index of the position's tier, in scenario order.
+    hardship, risk_aversion, threshold : float64 arrays
+        H, R and T of the current holder of the position.
+    abroad, family : bool arrays
+        Posted abroad; has family the regime can punish.
+    minder : int32 array
+        Position of the minder watching this one (-1: unsupervised tier).
+    is_minder : bool array
+        The position supervises wards.
+    ward_start, ward_end : int32 arrays
+        The contiguous block of this minder's wards (empty for non-minders).
+    watched_tier : int16 array
+        Tier of this minder's wards (-1 for non-minders).
+    status : int8 array
+        One of the status codes ``LOYAL`` .. ``DEFECTED``.
+    fear : float64 array
+        Grievance added by purges of peers.
+    jail_until, vacated_at, last_act : int32 arrays
+        Release step, step the position was vacated, last step seen acting.
+    tier_start, tier_end : int64 arrays
+        Slice of each tier (scenario order).
+    """
+
+    tier: np.ndarray
+    hardship: np.ndarray
+    risk_aversion: np.ndarray
+    threshold: np.ndarray
+    abroad: np.ndarray
+    family: np.ndarray
+    minder: np.ndarray
+    is_minder: np.ndarray
+    ward_start: np.ndarray
+    ward_end: np.ndarray
+    watched_tier: np.ndarray
+    status: np.ndarray
+    fear: np.ndarray
+    jail_until: np.ndarray
+    vacated_at: np.ndarray
+    last_act: np.ndarray
+    tier_start: np.ndarray
+    tier_end: np.ndarray
+    tier_names: tuple[str, ...]
+
+    @property
+    def size(self) -> int:
+        """Number of positions."""
+        return int(self.tier.size)
+
+    def tier_slice(self, name: str) -> slice:
+        """The positions of tier ``name``."""
+        k = self.tier_names.index(name)
+        return slice(int(self.tier_start[k]), int(self.tier_end[k]))
+
+
+def estimate_bytes(scenario: Scenario) -> int:
+    """Rough peak memory of building and running ``scenario`` (bytes)."""
+    n = sum(scenario.tier_sizes().values())
+    net = scenario.network
+    degree = 2 * (net.unit_ties // 2 + 1) + (net.family_size - 1) + 2 * net.random_ties
+    return int(n * _BYTES_PER_AGENT + n * degree * _BYTES_PER_EDGE)
+
+
+def memory_limit(scenario: Scenario) -> int:
+    """Bytes a population may use: ``run.max_memory_gb`` or 80% of physical memory."""
+    if scenario.run.max_memory_gb is not None:
+        return int(scenario.run.max_memory_gb * 2**30)
+    try:
+        physical = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    except (ValueError, OSError, AttributeError):  # pragma: no cover - non-POSIX
+        physical = 8 * 2**30
+    return int(0.8 * physical)
+
+
+def check_fits(scenario: Scenario) -> None:
+    """Refuse, before allocating anything, a population too large for memory."""
+    sizes = scenario.tier_sizes()
+    total = sum(sizes.values())
+    if total >= 2**31 - 1:
+        raise ScenarioError("tiers", total, "fewer than 2**31 positions in all")
+    need, limit = estimate_bytes(scenario), memory_limit(scenario)
+    if need > limit:
+        raise ScenarioError(
+            "tiers", f"{total:,} positions",
+            f"a population whose estimated memory ({need / 2**30:.1f} GiB) fits in "
+            f"{limit / 2**30:.1f} GiB (shrink the tiers or raise run.max_memory_gb)",
+        )
+
+
+def tier_order(scenario: Scenario) -> list[str]:
+    """Tiers from the top of the hierarchy down (stable in scenario order)."""
+
+    def depth(name: str) -> int:
+        up = scenario.tiers[name].minded_by
+        return 0 if up is None else 1 + depth(up)
+
+    return sorted(scenario.tiers, key=depth)
+
+
+def _split_minders(total: int, needed: list[int], field: str) -> list[int]:
+    """Share ``total`` minders among ward tiers in proportion to their needs."""
+    if total < len(needed):
+        raise ScenarioError(field, total, f"at least {len(needed)} minders, one per ward tier")
+    quota = np.array(needed, dtype=float) / sum(needed) * total
+    counts = np.maximum(np.floor(quota).astype(int), 1)
+    while counts.sum() > total:  # the floor of 1 may overshoot
+        counts[np.argmax(counts)] -= 1
+    order = np.argsort(-(quota - np.floor(quota)), kind="stable")
+    for k in order[: total - counts.sum()]:  # largest remainders
+        counts[k] += 1
+    return counts.tolist()
+
+
+def build_population(scenario: Scenario, seed: int) -> Population:
+    """Allocate and fill the columns for ``scenario``.
+
+    Parameters
+    ----------
+    scenario : Scenario
+        A validated scenario.
+    seed : int
+        Base seed; tier attributes come from the streams ``init/TIER/ATTRIBUTE``.
+
+    Returns
+    -------
+    Population
+
+    Examples
+    --------
+    >>> from minders.scenario import Scenario
+    >>> s = Scenario.model_validate({"tiers": {
+    ...     "residents": {"size": 100, "minded_by": "minders", "span": 10},
+    ...     "minders": {"size": "auto"}}})
+    >>> pop = build_population(s, seed=1)
+    >>> pop.size, int(pop.is_minder.sum())
+    (110, 10)
+    """
+    check_fits(scenario)
+    names = tuple(scenario.tiers)
+    sizes = scenario.tier_sizes()
+    n = sum(sizes.values())
+    order = tier_order(scenario)
+
+    tier_start = np.zeros(len(names), dtype=np.int64)
+    tier_end = np.zeros(len(names), dtype=np.int64)
+    offset = 0
+    for name in order:
+        k = names.index(name)
+        tier_start[k], tier_end[k] = offset, offset + sizes[name]
+        offset += sizes[name]
+
+    tier = np.empty(n, dtype=np.int16)
+    hardship = np.empty(n)
+    risk_aversion = np.empty(n)
+    threshold = np.empty(n)
+    abroad = np.zeros(n, dtype=bool)
+    family = np.zeros(n, dtype=bool)
+    minder = np.full(n, -1, dtype=np.int32)
+    is_minder = np.zeros(n, dtype=bool)
+    ward_start = np.zeros(n, dtype=np.int32)
+    ward_end = np.zeros(n, dtype=np.int32)
+    watched_tier = np.full(n, -1, dtype=np.int16)
+
+    for k, name in enumerate(names):
+        spec = scenario.tiers[name]
+        lo, hi = int(tier_start[k]), int(tier_end[k])
+        size = hi - lo
+        tier[lo:hi] = k
+        hardship[lo:hi] = sample(spec.hardship, generator(seed, f"init/{name}/hardship"), size)
+        risk_aversion[lo:hi] = sample(
+            spec.risk_aversion, generator(seed, f"init/{name}/risk_aversion"), size
+        )
+        threshold[lo:hi] = sample(spec.threshold, generator(seed, f"init/{name}/threshold"), size)
+        family[lo:hi] = generator(seed, f"init/{name}/family").random(size) < spec.family_at_home
+        # Whole work units go abroad together: the first positions of the tier.
+        abroad[lo : lo + round(spec.abroad * size)] = True
+
+    # Assign each minder tier's positions to its ward tiers, then wards to minders
+    # in balanced contiguous blocks (sizes differ by at most one).
+    wards_of = scenario.wards_of()
+    needed = scenario.minders_needed()
+    for boss in names:
+        if not wards_of[boss]:
+            continue
+        kb = names.index(boss)
+        boss_lo, boss_size = int(tier_start[kb]), sizes[boss]
+        counts = [needed[w] for w in wards_of[boss]]
+        if scenario.tiers[boss].size != "auto":
+            counts = _split_minders(boss_size, counts, f"tiers.{boss}.size")
+        first = boss_lo
+        for ward_name, n_minders in zip(wards_of[boss], counts, strict=True):
+            kw = names.index(ward_name)
+            lo, hi = int(tier_start[kw]), int(tier_end[kw])
+            size = hi - lo
+            local = (np.arange(size, dtype=np.int64) * n_minders) // size
+            minder[lo:hi] = first + local
+            bounds = np.searchsorted(local, np.arange(n_minders + 1))
+            ward_start[first : first + n_minders] = lo + bounds[:-1]
+            ward_end[first : first + n_minders] = lo + bounds[1:]
+            is_minder[first : first + n_minders] = True
+            watched_tier[first : first + n_minders] = kw
+            first += n_minders
+
+    status = np.full(n, LOYAL, dtype=np.int8)
+    return Population(
+        tier=tier, hardship=hardship, risk_aversion=risk_aversion, threshold=threshold,
+        abroad=abroad, family=family, minder=minder, is_minder=is_minder,
+        ward_start=ward_start, ward_end=ward_end, watched_tier=watched_tier,
+        status=status, fear=np.zeros(n), jail_until=np.zeros(n, dtype=np.int32),
+        vacated_at=np.full(n, NEVER, dtype=np.int32), last_act=np.full(n, NEVER, dtype=np.int32),
+        tier_start=tier_start, tier_end=tier_end, tier_names=names,
+    )
+
+
+def recruit(pop: Population, scenario: Scenario, slots: np.ndarray, rng_by_tier: dict) -> None:
+    """Fill vacant ``slots`` with new recruits drawn from their tiers' distributions."""
+    for k, name in enumerate(pop.tier_names):
+        these = slots[pop.tier[slots] == k]
+        if these.size == 0:
+            continue
+        spec, rng = scenario.tiers[name], rng_by_tier[name]
+        pop.hardship[these] = sample(spec.hardship, rng, these.size)
+        pop.risk_aversion[these] = sample(spec.risk_aversion, rng, these.size)
+        pop.threshold[these] = sample(spec.threshold, rng, these.size)
+        pop.family[these] = rng.random(these.size) < spec.family_at_home
+    pop.fear[slots] = 0.0
+    pop.vacated_at[slots] = NEVER
+
+
+def expected_minder_share(scenario: Scenario) -> float:
+    """Share of all positions that supervise someone (the surveillance headcount)."""
+    sizes = scenario.tier_sizes()
+    minders = sum(sizes[name] for name in scenario.minder_tiers())
+    return minders / max(1, math.fsum(sizes.values()))

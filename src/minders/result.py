@@ -1,0 +1,148 @@
+"""The result of one run: records, metadata, summary, plots and files."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import platform
+import tempfile
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pandas as pd
+
+from minders.scenario import Scenario
+
+if TYPE_CHECKING:
+    import polars as pl
+    from matplotlib.figure import Figure
+
+
+@dataclass
+class Result:
+    """Records and metadata of one run.
+
+    Attributes
+    ----------
+    scenario : Scenario
+        The resolved scenario that was run.
+    seed : int
+        Base seed of the run.
+    records : pandas.DataFrame
+        One row per (step, tier); see ``docs/model.md`` for the columns.
+    wall_time : float
+        Seconds spent building and running.
+    steps : int
+        Steps simulated.
+
+    Examples
+    --------
+    >>> import minders
+    >>> result = minders.simulate(minders.load_scenario("scenarios/pyongyang.toml"),
+    ...                           steps=10)  # doctest: +SKIP
+    >>> result.summary()  # doctest: +SKIP
+    >>> result.save("out/")  # doctest: +SKIP
+    """
+
+    scenario: Scenario
+    seed: int
+    records: pd.DataFrame
+    wall_time: float
+    steps: int
+
+    def to_polars(self) -> pl.DataFrame:
+        """The records as a polars DataFrame."""
+        import polars as pl
+
+        return pl.from_pandas(self.records.assign(tier=self.records["tier"].astype(str)))
+
+    def summary(self) -> pd.DataFrame:
+        """Per tier: positions, totals of the flows, peak surprise gap, minders per ward.
+
+        ``defections_per_year`` is the mean yearly number of defections.
+        """
+        rec = self.records
+        grouped = rec.groupby("tier", observed=True, sort=False)
+        sizes = self.scenario.tier_sizes()
+        years = self.steps / self.scenario.run.steps_per_year
+        table = pd.DataFrame({
+            "positions": [sizes[str(t)] for t in grouped.groups],
+            "defections": grouped["defections"].sum(),
+            "interceptions": grouped["interceptions"].sum(),
+            "arrests": grouped["arrests"].sum(),
+            "purges": grouped["purges"].sum(),
+            "peak_surprise_gap": grouped["surprise_gap"].max(),
+            "minders_per_ward": grouped["minders_per_ward"].mean(),
+        })
+        table["defections_per_year"] = table["defections"] / years
+        table.index = table.index.astype(str)
+        table.index.name = "tier"
+        return table
+
+    def metadata(self) -> dict[str, Any]:
+        """What ``run.json`` holds: the resolved scenario, its hash, seed, versions, timing."""
+        from minders import __version__
+
+        return {
+            "scenario": self.scenario.model_dump(mode="json"),
+            "scenario_hash": self.scenario.scenario_hash(),
+            "seed": self.seed,
+            "steps": self.steps,
+            "tier_sizes": self.scenario.tier_sizes(),
+            "minders_version": __version__,
+            "python": platform.python_version(),
+            "numpy": np.__version__,
+            "wall_time_s": round(self.wall_time, 3),
+            "created": datetime.now(UTC).isoformat(timespec="seconds"),
+        }
+
+    def plot(self, path: str | Path | None = None) -> Figure:
+        """The summary figure; saved to ``path`` when given."""
+        from minders.plotting import summary_figure
+
+        fig = summary_figure(self)
+        if path is not None:
+            with atomic_path(Path(path)) as tmp:
+                fig.savefig(tmp, dpi=120, format=Path(path).suffix.lstrip(".") or "png")
+        return fig
+
+    def save(self, directory: str | Path) -> dict[str, Path]:
+        """Write ``records.parquet``, ``run.json`` and ``summary.png`` into ``directory``.
+
+        Each file is written to a temporary name and renamed into place, so an
+        interrupted save never leaves a half-written file behind.
+        """
+        import matplotlib.pyplot as plt
+
+        directory = Path(directory)
+        directory.mkdir(parents=True, exist_ok=True)
+        paths = {
+            "records": directory / "records.parquet",
+            "run": directory / "run.json",
+            "figure": directory / "summary.png",
+        }
+        with atomic_path(paths["records"]) as tmp:
+            self.records.to_parquet(tmp, index=False)
+        with atomic_path(paths["run"]) as tmp:
+            tmp.write_text(json.dumps(self.metadata(), indent=2) + "\n", encoding="utf-8")
+        plt.close(self.plot(paths["figure"]))
+        return paths
+
+
+@contextlib.contextmanager
+def atomic_path(target: Path):
+    """Yield a temporary path beside ``target``; rename it onto ``target`` on success only."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    fd, name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+    os.close(fd)
+    tmp = Path(name)
+    try:
+        yield tmp
+        os.replace(tmp, target)
+    finally:
+        with contextlib.suppress(FileNotFoundError):
+            tmp.unlink()
