@@ -76,9 +76,7 @@ def run(
 
     try:
         spec = load_scenario(scenario, set_ or [])
-        if steps is not None:
-            spec = spec.with_overrides({"run.steps": steps})
-        sim = Simulation(spec, seed=seed)
+        sim = Simulation(spec, seed=seed, steps=steps)  # a shorter trial may end before shocks
     except ScenarioError as exc:
         fail(exc)
     target = out if out is not None else Path("results") / spec.name
@@ -111,15 +109,17 @@ def _summary_table(result) -> Table:
     summary = result.summary()
     table = Table(title=f"{result.scenario.name}: {result.steps} steps, seed {result.seed}")
     table.add_column("tier")
-    columns = {
-        "positions": "{:,.0f}", "defections": "{:,.0f}", "defections_per_year": "{:,.1f}",
-        "interceptions": "{:,.0f}", "arrests": "{:,.0f}", "purges": "{:,.0f}",
-        "peak_surprise_gap": "{:.3f}", "minders_per_ward": "{:.4f}",
+    columns = {  # column: (header, format)
+        "positions": ("positions", "{:,.0f}"), "defections": ("defections", "{:,.0f}"),
+        "defections_per_year": ("per year", "{:,.1f}"),
+        "interceptions": ("intercepted", "{:,.0f}"), "arrests": ("arrests", "{:,.0f}"),
+        "purges": ("purges", "{:,.0f}"), "peak_surprise_gap": ("peak gap", "{:.3f}"),
+        "minders_per_ward": ("minders/ward", "{:.4f}"),
     }
-    for name in columns:
-        table.add_column(name.replace("_", " "), justify="right")
+    for header, _ in columns.values():
+        table.add_column(header, justify="right")
     for tier, row in summary.iterrows():
-        table.add_row(str(tier), *(fmt.format(row[name]) for name, fmt in columns.items()))
+        table.add_row(str(tier), *(fmt.format(row[name]) for name, (_, fmt) in columns.items()))
     return table
 
 

@@ -34,12 +34,12 @@ def summary_figure(result: Result) -> Figure:
         bottom.plot(years, true, color=colour, label=f"{tier}: true")
         bottom.plot(years, measured, color=colour, linestyle="--", label=f"{tier}: measured")
         bottom.fill_between(years, measured, true, color=colour, alpha=0.15, linewidth=0)
-    for shock in result.scenario.shocks:
+    for k, shock in enumerate(result.scenario.shocks):
         end = shock.end if shock.end is not None else result.steps
         for ax in (top, bottom):
             ax.axvspan(shock.start / per_year, end / per_year, color="grey", alpha=0.12)
         top.annotate(
-            shock.label or shock.kind, (shock.start / per_year, 1.0),
+            shock.label or shock.kind, (shock.start / per_year, 0.98 - 0.06 * k),
             xycoords=("data", "axes fraction"), va="top", fontsize=8, color="dimgrey",
         )
     top.set_ylabel("cumulative defections")

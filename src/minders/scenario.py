@@ -604,4 +604,7 @@ def _translate(err: dict[str, Any]) -> ScenarioError:
         message = message[len("Value error, ") :]
     elif message.startswith("Input should be "):
         message = message[len("Input should be ") :]
-    return ScenarioError(field, value, message[0].lower() + message[1:])
+    message = message[0].lower() + message[1:]
+    if message.startswith(("greater", "less")):
+        message = "a value " + message
+    return ScenarioError(field, value, message)

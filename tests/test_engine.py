@@ -1,0 +1,190 @@
+"""The engine against closed forms, invariants and the promises of MODEL.md."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from scipy import stats
+
+from minders import simulate
+from minders.engine import Simulation
+from minders.kernels import ARREST, DEFECTION, INTERCEPTION
+from minders.population import JAILED, PURGED
+
+from .conftest import make_scenario
+
+OPEN_BORDER = {  # one unsupervised tier abroad: nothing but grievance and opportunity
+    "name": "open",
+    "run": {"steps": 50},
+    "model": {"informer_rate": 0.0, "beta": 0.0, "purge_rate": 0.0, "fear": 0.0},
+    "tiers": {
+        "workers": {
+            "size": 4000, "abroad": 1.0, "abroad_chance": 0.02, "legitimacy": 0.5,
+            "hardship": {"kind": "uniform", "low": 0, "high": 1}, "threshold": 0.2,
+        },
+    },
+}
+
+
+def test_defections_match_closed_form_without_surveillance():
+    """With d = 0 and s = 0, an agent with H(1-L) > T leaves at its first opportunity.
+
+    E[defections by step t] = N P(H (1-L) > T) (1 - (1-q)^t), with
+    P(H > T/(1-L)) = 1 - 0.2/0.5 = 0.6 for H ~ U(0, 1).
+    """
+    scenario = make_scenario(base=OPEN_BORDER)
+    n, q, steps, share = 4000, 0.02, 50, 0.6
+    totals = np.array([
+        simulate(scenario, seed=seed).records["defections"].sum() for seed in range(40)
+    ])
+    expected = n * share * (1 - (1 - q) ** steps)
+    low, high = stats.t.interval(0.999, totals.size - 1, totals.mean(), stats.sem(totals))
+    assert low < expected < high, (totals.mean(), expected)
+    # and the hazard: defections in step t are N p q (1-q)^t on average
+    per_step = np.mean([
+        simulate(scenario, seed=seed).records["defections"].to_numpy() for seed in range(40)
+    ], axis=0)
+    hazard = n * share * q * (1 - q) ** np.arange(steps)
+    assert np.corrcoef(per_step, hazard)[0, 1] > 0.6
+    assert abs(per_step.sum() - hazard.sum()) / hazard.sum() < 0.05
+
+
+def test_smaller_spans_give_fewer_defections_paired_seeds():
+    base = {
+        "run": {"steps": 40},
+        "model": {"watch_capacity": 5, "purge_rate": 0.0, "informer_rate": 0.0},
+        "tiers": {
+            "workers": {"size": 1200, "minded_by": "minders", "span": 5, "abroad": 1.0,
+                        "abroad_chance": 0.05, "p_detect": 0.9, "threshold": 0.05},
+            "minders": {"size": "auto", "hardship": 0.0, "border_chance": 0.0},
+        },
+    }
+    narrow, wide = [], []
+    for seed in range(20):
+        for span, out in ((5, narrow), (60, wide)):
+            scenario = make_scenario({"tiers.workers.span": span}, base=base)
+            out.append(simulate(scenario, seed=seed).records.query("tier == 'workers'")[
+                "defections"].sum())
+    narrow, wide = np.array(narrow), np.array(wide)
+    assert (narrow < wide).sum() >= 18
+    assert stats.wilcoxon(narrow, wide, alternative="less").pvalue < 0.001
+
+
+def test_same_seed_same_records_and_other_seed_differs(small):
+    a = simulate(small, seed=5).records
+    b = simulate(small, seed=5).records
+    pd.testing.assert_frame_equal(a, b)
+    c = simulate(small, seed=6).records
+    assert not a.equals(c)
+
+
+def test_stocks_add_up_to_positions_every_step(small):
+    scenario = small.with_overrides({"run.check": True})
+    records = simulate(scenario, seed=2).records
+    stocks = records[["loyal", "falsifying", "active", "jailed", "purged", "defected"]].sum(axis=1)
+    sizes = records["tier"].astype(str).map(scenario.tier_sizes())
+    assert (stocks.to_numpy() == sizes.to_numpy()).all()
+    assert records["defections"].sum() > 0 and records["purges"].sum() > 0
+
+
+def test_defecting_minder_leaves_wards_unwatched_for_exactly_replace_delay():
+    delay = 3
+    scenario = make_scenario({
+        "model.informer_rate": 0.0, "tiers.minders.replace_delay": delay,
+        "tiers.minders.hardship": 0.9, "run.steps": 40,
+    })
+    sim = Simulation(scenario, seed=11)
+    pop = sim.population
+    minders = np.flatnonzero(pop.is_minder & (pop.watched_tier == 0))
+    attention, detection, vacated = [], [], []
+    for _ in range(sim.steps):
+        sim.step()
+        attention.append(sim.attention.copy())
+        detection.append(sim.detection.copy())
+        vacated.append(sim.event == DEFECTION)
+    checked = 0
+    for m in minders:
+        steps = [t for t in range(sim.steps) if vacated[t][m]]
+        wards = np.arange(pop.ward_start[m], pop.ward_end[m])
+        for t in steps:
+            if t + delay + 1 >= sim.steps:
+                continue
+            for u in range(t + 1, t + delay + 1):  # vacancy: nobody watches
+                assert attention[u][m] == 0.0
+                assert np.all(detection[u][wards] == 0.0)
+            assert attention[t + delay + 1][m] > 0.0  # the recruit is at work
+            checked += 1
+    assert checked >= 3
+
+
+def test_jail_terms_within_bounds_and_released(small):
+    scenario = small.with_overrides({"model.max_jail": 4})
+    sim = Simulation(scenario, seed=3)
+    terms = []
+    for _ in range(sim.steps):
+        sim.step()
+        t = sim.t - 1
+        jailed_now = np.isin(sim.event, (INTERCEPTION, ARREST))
+        terms.extend((sim.population.jail_until[jailed_now] - t).tolist())
+        # nobody stays in jail past the end of a term
+        in_jail = sim.population.status == JAILED
+        assert np.all(sim.population.jail_until[in_jail] > t)
+    assert terms and min(terms) == 1 and max(terms) == 4
+
+
+def test_caught_minders_are_purged_not_jailed(small):
+    sim = Simulation(small.with_overrides({"tiers.minders.p_detect": 1.0}), seed=4)
+    sim.run()
+    pop = sim.population
+    assert not np.any(pop.status[pop.is_minder] == JAILED)
+    assert np.any(pop.status[pop.is_minder] == PURGED) or sim.records.counts[:, :, 10].sum() > 0
+
+
+def test_shock_changes_nothing_before_its_window(small):
+    shocked = simulate(small, seed=9).records
+    calm = simulate(small.with_overrides({"shocks": []}), seed=9).records
+    start = small.shocks[0].start
+    pd.testing.assert_frame_equal(
+        shocked[shocked.step < start].reset_index(drop=True),
+        calm[calm.step < start].reset_index(drop=True),
+    )
+    assert not shocked[shocked.step >= start].reset_index(drop=True).equals(
+        calm[calm.step >= start].reset_index(drop=True)
+    )
+
+
+def test_legitimacy_shock_raises_true_discontent_in_window(small):
+    records = simulate(small, seed=1).records.query("tier == 'residents'")
+    before = records.query("5 <= step < 10")["true_discontent"].mean()
+    during = records.query("10 <= step < 20")["true_discontent"].mean()
+    assert during > before
+
+
+def test_leak_lowers_detection_of_the_watched_tier():
+    scenario = make_scenario({"tiers.minders.hardship": 0.9, "model.leak": 0.1})
+    records = simulate(scenario, seed=2).records
+    residents = records.query("tier == 'residents'")
+    minder_defections = records.query("tier == 'minders'")["defections"].cumsum().to_numpy()
+    expected = np.maximum(0.0, 0.5 - 0.1 * np.concatenate([[0], minder_defections[:-1]]))
+    np.testing.assert_allclose(residents["p_detect"].to_numpy(), expected)
+
+
+def test_info_ops_reveals_private_discontent():
+    scenario = make_scenario({
+        "shocks": [{"kind": "info_ops", "start": 5, "value": 1.0}],
+        "tiers.residents.abroad_chance": 0.0,
+    })
+    sim = Simulation(scenario, seed=1)
+    for _ in range(6):
+        sim.step()
+        if sim.t == 5:
+            before = sim.signal.mean()
+    assert sim.signal.mean() > before
+
+
+def test_step_after_horizon_is_refused(small):
+    sim = Simulation(small, seed=1, steps=2)
+    sim.run()
+    with pytest.raises(RuntimeError, match="over"):
+        sim.step()
