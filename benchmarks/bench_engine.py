@@ -10,7 +10,8 @@ The scenario is built in code: residents (~94% of positions) and workers
 posted abroad, both minded by ``minders`` at a span of 20; minders minded by
 ``security`` at a span of 20; ``security`` unsupervised. Vacated posts are
 refilled after a delay, and one legitimacy shock halfway through the run sets
-off acts, arrests, defections and purges, so every branch of the step runs.
+off acts, arrests, defections, purges and refills, so every part of the step
+does real work (only the info_ops branch of surveil stays off).
 
 The project's targets: 1,000,000 agents (mean degree ~10) for 100 steps in
 under 20 s on a 2-core machine, with a peak memory under 1 GiB. They are
@@ -227,7 +228,7 @@ def machine_info() -> dict:
 def verdict(row: dict) -> dict:
     """The project's targets, checked against the largest run."""
     scale = TARGET_AGENTS / row["agents"]
-    base = row["rss"]["after_imports"]["peak_rss_bytes"]  # the interpreter and libraries
+    base = row["rss"]["after_warmup"]["peak_rss_bytes"]  # interpreter, libraries, kernels
     return {
         "agents": row["agents"],
         "target_seconds": TARGET_SECONDS,

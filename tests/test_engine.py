@@ -167,7 +167,7 @@ def test_leak_lowers_detection_of_the_watched_tier():
     residents = records.query("tier == 'residents'")
     minder_defections = records.query("tier == 'minders'")["defections"].cumsum().to_numpy()
     expected = np.maximum(0.0, 0.5 - 0.1 * np.concatenate([[0], minder_defections[:-1]]))
-    np.testing.assert_allclose(residents["p_detect"].to_numpy(), expected)
+    np.testing.assert_allclose(residents["p_detect"].to_numpy(), expected, atol=1e-12)
 
 
 def test_info_ops_reveals_private_discontent():

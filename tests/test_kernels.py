@@ -46,7 +46,7 @@ def test_surveil_matches_reference(world, private):
 
 
 def test_decide_matches_reference(world):
-    sim, pop = world, world.population
+    pop = world.population
     keys = {name: stream_key(99, name) for name in DECISIONS}
     n_tiers = len(pop.tier_names)
     beta, pull = np.full(n_tiers, 0.3), np.full(n_tiers, 0.05)
@@ -84,7 +84,8 @@ def test_respond_purges_once_per_minder_whatever_the_order(world):
     leaks = np.zeros(len(pop.tier_names), np.int64)
     key = stream_key(1, "purge")
     kernels.respond(status, event, pop.tier, pop.minder, pop.is_minder, pop.ward_start,
-                    pop.ward_end, pop.watched_tier, pop.tier_start, pop.tier_end, 0.5, 0.1, 3,
+                    pop.ward_end, pop.watched_tier, pop.tier_start, pop.tier_end,
+                    sim.graph.indptr, sim.graph.indices, 0.5, 0.1, 3,
                     key, fear, pop.vacated_at.copy(), leaks)
     draws = uniform_reference(key, 3, wards)
     bosses = np.unique(pop.minder[wards][draws < 0.5])

@@ -1,4 +1,4 @@
-"""The scenario format: valid files load; every kind of bad input names field, value, expectation."""
+"""The scenario format: valid files load; bad input names field, value and expectation."""
 
 from __future__ import annotations
 

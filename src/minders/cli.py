@@ -25,8 +25,17 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
-console = Console()
-errors = Console(stderr=True)
+
+
+def console() -> Console:
+    """Standard output (made per call, so the terminal width is read when printing)."""
+    return Console()
+
+
+def errors() -> Console:
+    """Standard error, for progress and problems."""
+    return Console(stderr=True)
+
 
 ScenarioPath = Annotated[Path, typer.Argument(help="Scenario file (.toml, .yaml).")]
 SetOption = Annotated[
@@ -38,7 +47,7 @@ SetOption = Annotated[
 
 def fail(exc: ScenarioError) -> None:
     """Print a user error without a traceback and exit with status 2."""
-    errors.print(f"[bold red]error:[/] {exc}", highlight=False, soft_wrap=True)
+    errors().print(f"[bold red]error:[/] {exc}", highlight=False, soft_wrap=True)
     raise typer.Exit(2)
 
 
@@ -46,7 +55,7 @@ def _version(value: bool) -> None:
     if value:
         from minders import __version__
 
-        console.print(f"minders {__version__}")
+        console().print(f"minders {__version__}")
         raise typer.Exit()
 
 
@@ -87,18 +96,18 @@ def run(
             with Progress(
                 TextColumn(f"[bold]{spec.name}[/] seed {sim.seed}"), BarColumn(),
                 MofNCompleteColumn(), TextColumn("steps"), TimeRemainingColumn(),
-                console=errors, transient=True,
+                console=errors(), transient=True,
             ) as bar:
                 task = bar.add_task("run", total=sim.steps)
                 result = sim.run(progress=lambda done, total: bar.update(task, completed=done))
         paths = result.save(target)
     except KeyboardInterrupt:
-        errors.print("[yellow]interrupted:[/] no results were written")
+        errors().print("[yellow]interrupted:[/] no results were written")
         raise typer.Exit(130) from None
     if quiet:
         return
-    console.print(_summary_table(result))
-    console.print(
+    console().print(_summary_table(result))
+    console().print(
         f"{sum(spec.tier_sizes().values()):,} agents x {result.steps} steps in "
         f"{result.wall_time:.1f} s. Results: [bold]{paths['records']}[/], "
         f"{paths['run']}, figure: [bold]{paths['figure']}[/]"
@@ -108,7 +117,7 @@ def run(
 def _summary_table(result) -> Table:
     summary = result.summary()
     table = Table(title=f"{result.scenario.name}: {result.steps} steps, seed {result.seed}")
-    table.add_column("tier")
+    table.add_column("tier", no_wrap=True)
     columns = {  # column: (header, format)
         "positions": ("positions", "{:,.0f}"), "defections": ("defections", "{:,.0f}"),
         "defections_per_year": ("per year", "{:,.1f}"),
@@ -136,7 +145,7 @@ def validate(scenario: ScenarioPath, set_: SetOption = None) -> None:
         fail(exc)
     sizes = spec.tier_sizes()
     tiers = ", ".join(f"{name} {size:,}" for name, size in sizes.items())
-    console.print(
+    console().print(
         f"[green]ok[/] {scenario}: '{spec.name}', {sum(sizes.values()):,} positions ({tiers}), "
         f"{spec.run.steps} steps, {len(spec.shocks)} shocks, "
         f"~{estimate_bytes(spec) / 2**20:,.0f} MiB"

@@ -7,14 +7,16 @@ import numpy as np
 from minders.scenario import Beta, Constant, Normal, Uniform
 
 
-def sample(dist: Constant | Uniform | Beta | Normal, rng: np.random.Generator, n: int) -> np.ndarray:
+def sample(
+    dist: Constant | Uniform | Beta | Normal, rng: np.random.Generator, n: int
+) -> np.ndarray:
     """Draw ``n`` values of ``dist`` with ``rng``.
 
     Examples
     --------
     >>> rng = np.random.default_rng(0)
-    >>> sample(Uniform(low=2, high=3), rng, 4).min() >= 2
-    np.True_
+    >>> bool(sample(Uniform(low=2, high=3), rng, 4).min() >= 2)
+    True
     """
     if isinstance(dist, Constant):
         return np.full(n, dist.value, dtype=np.float64)

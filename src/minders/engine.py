@@ -55,7 +55,7 @@ class Simulation:
     ...     "minders": {"size": "auto"}}})
     >>> sim = Simulation(s, seed=3)
     >>> sim.run().records.shape
-    (10, 22)
+    (10, 20)
     """
 
     #: The order of one step; see the module docstring for what each does.
@@ -87,6 +87,11 @@ class Simulation:
         self.event = np.zeros(n, dtype=np.int8)
         self._tally = np.zeros((len(tiers), kernels.TALLY_FIELDS), dtype=np.int64)
         self.records = Records(self.steps, self.population.tier_names)
+        # Everyone starts quiet: falsifying if privately aggrieved at the first step's L.
+        start = self.population
+        kernels.grievance(start.hardship, start.fear, start.tier, self.schedule.legitimacy[0],
+                          self.grievance)
+        start.status[:] = np.where(self.grievance > start.threshold, FALSIFYING, LOYAL)
         self.t = 0
         self.wall_time = 0.0
 
@@ -136,7 +141,7 @@ class Simulation:
         kernels.respond(
             pop.status, self.event, pop.tier, pop.minder, pop.is_minder, pop.ward_start,
             pop.ward_end, pop.watched_tier, pop.tier_start, pop.tier_end,
-            model.purge_rate, model.fear, t, self.keys["purge"],
+            graph.indptr, graph.indices, model.purge_rate, model.fear, t, self.keys["purge"],
             pop.fear, pop.vacated_at, leaks,
         )
         kernels.tally(

@@ -185,6 +185,7 @@ def respond(
     status: np.ndarray, event: np.ndarray, tier: np.ndarray, minder: np.ndarray,
     is_minder: np.ndarray, ward_start: np.ndarray, ward_end: np.ndarray,
     watched_tier: np.ndarray, tier_start: np.ndarray, tier_end: np.ndarray,
+    indptr: np.ndarray, indices: np.ndarray,
     purge_rate: float, fear_per_purge: float, step: int, key_purge: np.uint64,
     fear: np.ndarray, vacated_at: np.ndarray, leaks: np.ndarray,
 ) -> None:
@@ -194,7 +195,9 @@ def respond(
     probability ``purge_rate``; the draw belongs to the defecting ward, so
     the outcome does not depend on which ward is looked at first. Every
     purge adds ``fear_per_purge`` to the grievance of the purged minder's
-    peers (its work unit; the whole tier for an unsupervised tier). Each
+    peers: its work unit, or, in an unsupervised tier, its neighbours in the
+    graph who belong to the same tier (so fear does not grow with the size
+    of the tier). Each
     defecting minder adds one to ``leaks`` of the tier it watched.
     """
     for i in range(status.size):
@@ -209,12 +212,14 @@ def respond(
         if ev >= CAUGHT_PURGED and fear_per_purge > 0.0:
             m = minder[i]
             if m >= 0:
-                lo, hi = ward_start[m], ward_end[m]
+                for p in range(ward_start[m], ward_end[m]):
+                    if p != i:
+                        fear[p] += fear_per_purge
             else:
-                lo, hi = tier_start[tier[i]], tier_end[tier[i]]
-            for p in range(lo, hi):
-                if p != i:
-                    fear[p] += fear_per_purge
+                for e in range(indptr[i], indptr[i + 1]):
+                    p = indices[e]
+                    if tier[p] == tier[i]:
+                        fear[p] += fear_per_purge
         elif ev == DEFECTION and is_minder[i]:
             leaks[watched_tier[i]] += 1
 

@@ -82,7 +82,13 @@ def graph_from_edges(n: int, u: np.ndarray, v: np.ndarray) -> Graph:
     v = np.asarray(v, dtype=np.int64)
     keep = u != v
     lo, hi = np.minimum(u[keep], v[keep]), np.maximum(u[keep], v[keep])
-    key = np.unique(lo * n + hi)  # sorted, so each CSR row comes out sorted
+    # Sort then drop repeats: NumPy >= 2.3's hash-based np.unique is ~40x slower here.
+    key = np.sort(lo * n + hi)
+    if key.size:
+        keep = np.empty(key.size, dtype=bool)
+        keep[0] = True
+        np.not_equal(key[1:], key[:-1], out=keep[1:])
+        key = key[keep]
     lo, hi = key // n, key % n
     # Keys are sorted by (lo, hi), so listing the lower neighbours first and the
     # higher ones after gives sorted rows from a stable counting sort.
@@ -197,7 +203,9 @@ def load_graph(path: str | Path, n: int) -> Graph:
             raise ScenarioError(field, str(path), "integer node ids in both columns")
         edges = table.to_numpy(dtype=np.int64)
     else:
-        raise ScenarioError(field, str(path), "a .csv, .tsv, .txt, .edgelist or .graphml file")
+        raise ScenarioError(
+            field, str(path), "a .csv, .tsv, .txt, .edgelist, .edges or .graphml file"
+        )
     if edges.size and (edges.min() < 0 or edges.max() >= n):
         bad = int(edges.max() if edges.max() >= n else edges.min())
         raise ScenarioError(field, f"node {bad}", f"node ids in [0, {n}) (one per position)")

@@ -6,6 +6,7 @@ import contextlib
 import json
 import os
 import platform
+import shutil
 import tempfile
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -113,24 +114,28 @@ class Result:
     def save(self, directory: str | Path) -> dict[str, Path]:
         """Write ``records.parquet``, ``run.json`` and ``summary.png`` into ``directory``.
 
-        Each file is written to a temporary name and renamed into place, so an
-        interrupted save never leaves a half-written file behind.
+        The files are written into a hidden staging folder and renamed into
+        place only once all three are complete, so an interrupted save leaves
+        no half-written file (and, short of a crash between two renames, no
+        partial set) behind.
         """
         import matplotlib.pyplot as plt
 
         directory = Path(directory)
         directory.mkdir(parents=True, exist_ok=True)
-        paths = {
-            "records": directory / "records.parquet",
-            "run": directory / "run.json",
-            "figure": directory / "summary.png",
-        }
-        with atomic_path(paths["records"]) as tmp:
-            self.records.to_parquet(tmp, index=False)
-        with atomic_path(paths["run"]) as tmp:
-            tmp.write_text(json.dumps(self.metadata(), indent=2) + "\n", encoding="utf-8")
-        plt.close(self.plot(paths["figure"]))
-        return paths
+        names = {"records": "records.parquet", "run": "run.json", "figure": "summary.png"}
+        staging = Path(tempfile.mkdtemp(prefix=".staging-", dir=directory))
+        try:
+            self.records.to_parquet(staging / names["records"], index=False)
+            (staging / names["run"]).write_text(
+                json.dumps(self.metadata(), indent=2) + "\n", encoding="utf-8"
+            )
+            plt.close(self.plot(staging / names["figure"]))
+            for name in names.values():
+                os.replace(staging / name, directory / name)
+        finally:
+            shutil.rmtree(staging, ignore_errors=True)
+        return {key: directory / name for key, name in names.items()}
 
 
 @contextlib.contextmanager

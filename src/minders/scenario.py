@@ -188,7 +188,7 @@ class NetworkParams(BaseModel):
     unit_ties: int = Field(
         4, ge=0,
         description="Ties of each ward inside its work unit: a clique when the unit is small, "
-        "else a ring lattice with this many neighbours.",
+        "else a ring lattice with this many neighbours (an odd number is rounded up).",
     )
     family_size: int = Field(
         4, ge=1, description="Size of the family groups (cliques drawn across the population)."
@@ -198,7 +198,8 @@ class NetworkParams(BaseModel):
     )
     file: str | None = Field(
         None,
-        description="Read the graph from an edge list (.csv, .tsv, .txt, .edgelist: two integer "
+        description="Read the graph from an edge list (.csv, .tsv, .txt, .edgelist, .edges: two "
+        "integer "
         "columns) or a GraphML file instead; nodes are the positions 0..N-1 in tier order.",
     )
 
@@ -440,7 +441,9 @@ def read_scenario_file(path: str | Path) -> dict[str, Any]:
             raise ScenarioError("scenario", str(path), "a .toml, .yaml or .yml file")
     except (tomllib.TOMLDecodeError, yaml.YAMLError) as exc:
         detail = str(exc).splitlines()[0]
-        raise ScenarioError("scenario", str(path), f"valid {suffix[1:].upper()} ({detail})")
+        raise ScenarioError(
+            "scenario", str(path), f"valid {suffix[1:].upper()} ({detail})"
+        ) from None
     if not isinstance(data, dict):
         raise ScenarioError("scenario", str(path), "a mapping of sections at the top level")
     network = data.get("network")
@@ -511,7 +514,9 @@ def validate_scenario(data: dict[str, Any]) -> Scenario:
         raise (errors[0] if len(errors) == 1 else ScenarioErrors(errors)) from None
 
 
-def load_scenario(path: str | Path, overrides: list[str] | dict[str, Any] | None = None) -> Scenario:
+def load_scenario(
+    path: str | Path, overrides: list[str] | dict[str, Any] | None = None
+) -> Scenario:
     """Read, override and validate a scenario file.
 
     Parameters

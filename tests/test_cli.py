@@ -1,0 +1,129 @@
+"""The command line, as a user runs it: outputs, summaries, clear errors, exit status 2."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from typer.testing import CliRunner
+
+from minders.cli import app
+
+from .conftest import ROOT
+
+PYONGYANG = ROOT / "scenarios" / "pyongyang.toml"
+runner = CliRunner()
+
+
+def minders(*args: str, **kwargs) -> subprocess.CompletedProcess:
+    """Run the real ``minders`` entry point in a subprocess."""
+    return subprocess.run(
+        [sys.executable, "-m", "minders.cli", *args], capture_output=True, text=True,
+        cwd=kwargs.pop("cwd", ROOT), timeout=300, **kwargs,
+    )
+
+
+def test_run_writes_records_metadata_and_figure(tmp_path):
+    out = tmp_path / "out"
+    result = runner.invoke(app, env={"COLUMNS": "160"}, args=[
+        "run", str(PYONGYANG), "--steps", "12", "--seed", "4", "--out", str(out),
+        "--set", "tiers.residents.size=3000", "--set", "tiers.residents.span=40",
+    ])
+    assert result.exit_code == 0, result.output
+    assert "residents" in result.output and "defections" in result.output
+    records = pd.read_parquet(out / "records.parquet")
+    assert records["step"].max() == 11
+    required = {"step", "tier", "loyal", "falsifying", "active", "jailed", "purged", "defected",
+                "attempts", "defections", "interceptions", "arrests", "purges",
+                "measured_discontent", "true_discontent", "minders_per_ward"}
+    assert required <= set(records.columns)
+    meta = json.loads((out / "run.json").read_text())
+    assert meta["seed"] == 4 and meta["scenario"]["tiers"]["residents"]["span"] == 40
+    assert len(meta["scenario_hash"]) == 64 and meta["minders_version"]
+    assert meta["wall_time_s"] > 0
+    assert (out / "summary.png").stat().st_size > 10_000
+    assert sorted(p.name for p in out.iterdir()) == ["records.parquet", "run.json", "summary.png"]
+
+
+def test_same_seed_same_records_from_the_cli(tmp_path):
+    for name in ("a", "b"):
+        runner.invoke(app, ["run", str(PYONGYANG), "--steps", "8", "--quiet", "--out",
+                            str(tmp_path / name), "--set", "tiers.residents.size=2000"])
+    a = pd.read_parquet(tmp_path / "a" / "records.parquet")
+    b = pd.read_parquet(tmp_path / "b" / "records.parquet")
+    pd.testing.assert_frame_equal(a, b)
+
+
+def test_validate_and_schema():
+    result = runner.invoke(app, ["validate", str(PYONGYANG)])
+    assert result.exit_code == 0 and "ok" in result.output
+    result = runner.invoke(app, ["schema"])
+    schema = json.loads(result.output)
+    assert "tiers" in schema["properties"]
+
+
+@pytest.mark.parametrize(("args", "message"), [
+    (["--set", "tiers.residents.span=-3"], "tiers.residents.span"),
+    (["--set", "tiers.residents.spam=3"], "known field"),
+    (["--set", "model.purge_rate=1.5"], "model.purge_rate"),
+    (["--set", "tiers.residents.minded_by=police"], "name of a tier"),
+    (["--set", "shocks.0.start=9999", "--set", "shocks.0.end=10000"], "horizon"),
+])
+def test_bad_input_exits_2_with_one_clear_line(args, message):
+    proc = minders("validate", str(PYONGYANG), *args)
+    assert proc.returncode == 2
+    assert message in proc.stderr
+    assert "Traceback" not in proc.stderr + proc.stdout
+
+
+def test_bad_file_and_missing_file_exit_2(tmp_path):
+    bad = tmp_path / "bad.toml"
+    bad.write_text('[tiers.a]\nsize = "many"\n')
+    proc = minders("run", str(bad), "--out", str(tmp_path / "o"))
+    assert proc.returncode == 2 and "tiers.a.size" in proc.stderr and "'many'" in proc.stderr
+    assert "Traceback" not in proc.stderr
+    proc = minders("run", str(tmp_path / "nope.toml"))
+    assert proc.returncode == 2 and "existing scenario file" in proc.stderr
+
+
+def test_ctrl_c_leaves_no_half_written_results(tmp_path):
+    out = tmp_path / "interrupted"
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "minders.cli", "run", str(PYONGYANG), "--steps", "520",
+         "--set", "tiers.residents.size=600000", "--out", str(out)],
+        cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        env={**os.environ, "COLUMNS": "100"},
+    )
+    time.sleep(8)  # imports, building 600,000 agents, the first steps (the run takes ~30 s)
+    proc.send_signal(signal.SIGINT)
+    _, stderr = proc.communicate(timeout=120)
+    assert "Traceback" not in stderr
+    if proc.returncode == 130:
+        assert "no results were written" in stderr
+        assert not out.exists() or not any(p for p in out.iterdir())
+    else:  # the run finished before the signal: then every file is complete
+        assert proc.returncode == 0
+        pd.read_parquet(out / "records.parquet")
+        json.loads((out / "run.json").read_text())
+
+
+def test_atomic_save_leaves_nothing_on_failure(tmp_path):
+    from minders.result import atomic_path
+
+    target = tmp_path / "records.parquet"
+    with pytest.raises(KeyboardInterrupt), atomic_path(target) as tmp:
+        tmp.write_bytes(b"half")
+        raise KeyboardInterrupt
+    assert list(Path(tmp_path).iterdir()) == []
+
+
+def test_version_and_help():
+    assert runner.invoke(app, ["--version"]).output.startswith("minders ")
+    assert "run" in runner.invoke(app, ["--help"]).output
