@@ -80,55 +80,67 @@ def run(
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar or table.")] = False,
 ) -> None:
     """Run a scenario; write records.parquet, run.json and summary.png."""
-    from minders.engine import Simulation
+    from minders import kinds
     from minders.scenario import load_scenario
 
     try:
         spec = load_scenario(scenario, set_ or [])
-        sim = Simulation(spec, seed=seed, steps=steps)  # a shorter trial may end before shocks
+        kind = kinds.get(spec.kind)
     except ScenarioError as exc:
         fail(exc)
     target = out if out is not None else Path("results") / spec.name
+    label = f"[bold]{spec.name}[/] seed {spec.run.seed if seed is None else seed}"
     try:
-        if quiet:
-            result = sim.run()
-        else:
-            with Progress(
-                TextColumn(f"[bold]{spec.name}[/] seed {sim.seed}"), BarColumn(),
-                MofNCompleteColumn(), TextColumn("steps"), TimeRemainingColumn(),
-                console=errors(), transient=True,
-            ) as bar:
-                task = bar.add_task("run", total=sim.steps)
-                result = sim.run(progress=lambda done, total: bar.update(task, completed=done))
+        with Progress(
+            TextColumn(label), BarColumn(), MofNCompleteColumn(), TextColumn("steps"),
+            TimeRemainingColumn(), console=errors(), transient=True, disable=quiet,
+        ) as bar:
+            task = bar.add_task("run", total=steps or spec.run.steps)
+
+            def progress(done: int, total: int) -> None:
+                bar.update(task, completed=done, total=total)
+
+            # a shorter trial (--steps) may end before the scenario's shocks
+            result = kind.simulate(spec, seed=seed, steps=steps, progress=progress)
         paths = result.save(target)
+    except ScenarioError as exc:  # found while building (e.g. memory, graph file)
+        fail(exc)
     except KeyboardInterrupt:
         errors().print("[yellow]interrupted:[/] no results were written")
         raise typer.Exit(130) from None
     if quiet:
         return
-    console().print(_summary_table(result))
+    console().print(summary_table(result))
     console().print(
-        f"{sum(spec.tier_sizes().values()):,} agents x {result.steps} steps in "
-        f"{result.wall_time:.1f} s. Results: [bold]{paths['records']}[/], "
+        f"{result.steps} steps in {result.wall_time:.1f} s. Results: [bold]{paths['records']}[/], "
         f"{paths['run']}, figure: [bold]{paths['figure']}[/]"
     )
 
 
-def _summary_table(result) -> Table:
+#: Short headers for the summary columns that have long names.
+HEADERS = {
+    "defections_per_year": "per year", "interceptions": "intercepted",
+    "peak_surprise_gap": "peak gap", "minders_per_ward": "minders/ward",
+}
+
+
+def summary_table(result) -> Table:
+    """The result's summary as a Rich table (integers with separators, rates to 4 digits)."""
     summary = result.summary()
     table = Table(title=f"{result.scenario.name}: {result.steps} steps, seed {result.seed}")
-    table.add_column("tier", no_wrap=True)
-    columns = {  # column: (header, format)
-        "positions": ("positions", "{:,.0f}"), "defections": ("defections", "{:,.0f}"),
-        "defections_per_year": ("per year", "{:,.1f}"),
-        "interceptions": ("intercepted", "{:,.0f}"), "arrests": ("arrests", "{:,.0f}"),
-        "purges": ("purges", "{:,.0f}"), "peak_surprise_gap": ("peak gap", "{:.3f}"),
-        "minders_per_ward": ("minders/ward", "{:.4f}"),
-    }
-    for header, _ in columns.values():
-        table.add_column(header, justify="right")
-    for tier, row in summary.iterrows():
-        table.add_row(str(tier), *(fmt.format(row[name]) for name, (_, fmt) in columns.items()))
+    table.add_column(str(summary.index.name or ""), no_wrap=True)
+    for name in summary.columns:
+        table.add_column(HEADERS.get(name, name.replace("_", " ")), justify="right")
+    for index, row in summary.iterrows():
+        cells = []
+        for value in row:
+            if isinstance(value, float) and not value.is_integer():
+                cells.append(f"{value:.3f}" if abs(value) < 10 else f"{value:,.1f}")
+            elif isinstance(value, int | float):
+                cells.append(f"{value:,.0f}")
+            else:
+                cells.append(str(value))
+        table.add_row(str(index), *cells)
     return table
 
 
@@ -140,9 +152,14 @@ def validate(scenario: ScenarioPath, set_: SetOption = None) -> None:
 
     try:
         spec = load_scenario(scenario, set_ or [])
-        check_fits(spec)
+        if spec.kind == "minders":
+            check_fits(spec)
     except ScenarioError as exc:
         fail(exc)
+    if spec.kind != "minders":
+        console().print(f"[green]ok[/] {scenario}: {spec.kind} scenario '{spec.name}', "
+                        f"{spec.run.steps} steps")
+        return
     sizes = spec.tier_sizes()
     tiers = ", ".join(f"{name} {size:,}" for name, size in sizes.items())
     console().print(
@@ -153,11 +170,17 @@ def validate(scenario: ScenarioPath, set_: SetOption = None) -> None:
 
 
 @app.command()
-def schema() -> None:
+def schema(
+    kind: Annotated[str, typer.Option(help="Scenario kind (minders, epstein, ...).")] = "minders",
+) -> None:
     """Print the JSON Schema of the scenario format (for editors)."""
-    from minders.scenario import Scenario
+    from minders import kinds
 
-    sys.stdout.write(json.dumps(Scenario.model_json_schema(), indent=2) + "\n")
+    try:
+        cls = kinds.get(kind).scenario_class
+    except ScenarioError as exc:
+        fail(exc)
+    sys.stdout.write(json.dumps(cls.model_json_schema(), indent=2) + "\n")
 
 
 def main() -> None:

@@ -16,8 +16,6 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from minders.scenario import Scenario
-
 if TYPE_CHECKING:
     import polars as pl
     from matplotlib.figure import Figure
@@ -30,11 +28,12 @@ class Result:
     Attributes
     ----------
     scenario : Scenario
-        The resolved scenario that was run.
+        The resolved scenario that was run (of any kind, see :mod:`minders.kinds`).
     seed : int
         Base seed of the run.
     records : pandas.DataFrame
-        One row per (step, tier); see ``docs/model.md`` for the columns.
+        Tidy records; for the minders model one row per (step, tier), see
+        ``docs/model.md`` for the columns.
     wall_time : float
         Seconds spent building and running.
     steps : int
@@ -49,7 +48,7 @@ class Result:
     >>> result.save("out/")  # doctest: +SKIP
     """
 
-    scenario: Scenario
+    scenario: Any
     seed: int
     records: pd.DataFrame
     wall_time: float
@@ -62,27 +61,10 @@ class Result:
         return pl.from_pandas(self.records.assign(tier=self.records["tier"].astype(str)))
 
     def summary(self) -> pd.DataFrame:
-        """Per tier: positions, totals of the flows, peak surprise gap, minders per ward.
+        """The summary table of the run (per tier for the minders model)."""
+        from minders import kinds
 
-        ``defections_per_year`` is the mean yearly number of defections.
-        """
-        rec = self.records
-        grouped = rec.groupby("tier", observed=True, sort=False)
-        sizes = self.scenario.tier_sizes()
-        years = self.steps / self.scenario.run.steps_per_year
-        table = pd.DataFrame({
-            "positions": [sizes[str(t)] for t in grouped.groups],
-            "defections": grouped["defections"].sum(),
-            "interceptions": grouped["interceptions"].sum(),
-            "arrests": grouped["arrests"].sum(),
-            "purges": grouped["purges"].sum(),
-            "peak_surprise_gap": grouped["surprise_gap"].max(),
-            "minders_per_ward": grouped["minders_per_ward"].mean(),
-        })
-        table["defections_per_year"] = table["defections"] / years
-        table.index = table.index.astype(str)
-        table.index.name = "tier"
-        return table
+        return kinds.get(self.scenario.kind).summary(self)
 
     def metadata(self) -> dict[str, Any]:
         """What ``run.json`` holds: the resolved scenario, its hash, seed, versions, timing."""
@@ -93,7 +75,8 @@ class Result:
             "scenario_hash": self.scenario.scenario_hash(),
             "seed": self.seed,
             "steps": self.steps,
-            "tier_sizes": self.scenario.tier_sizes(),
+            **({"tier_sizes": self.scenario.tier_sizes()} if self.scenario.kind == "minders"
+               else {}),
             "minders_version": __version__,
             "python": platform.python_version(),
             "numpy": np.__version__,
@@ -103,9 +86,9 @@ class Result:
 
     def plot(self, path: str | Path | None = None) -> Figure:
         """The summary figure; saved to ``path`` when given."""
-        from minders.plotting import summary_figure
+        from minders import kinds
 
-        fig = summary_figure(self)
+        fig = kinds.get(self.scenario.kind).figure(self)
         if path is not None:
             with atomic_path(Path(path)) as tmp:
                 fig.savefig(tmp, dpi=120, format=Path(path).suffix.lstrip(".") or "png")

@@ -16,7 +16,7 @@ import json
 import math
 import tomllib
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, get_args, get_origin
 
 import yaml
 from pydantic import (
@@ -314,6 +314,9 @@ class Scenario(BaseModel):
     """
 
     model_config = _STRICT
+    kind: Literal["minders"] = Field(
+        "minders", description="Scenario kind: 'minders' (this model) or a classic model."
+    )
     name: str = Field("unnamed", description="Short name of the scenario.")
     description: str = Field("", description="What the scenario represents.")
     run: RunParams = Field(default_factory=RunParams)
@@ -505,12 +508,25 @@ def apply_overrides(data: dict[str, Any], overrides: list[str] | dict[str, Any])
     return data
 
 
-def validate_scenario(data: dict[str, Any]) -> Scenario:
-    """Validate a raw dict, turning every problem into one readable :class:`ScenarioError`."""
+def validate_scenario(data: dict[str, Any]) -> Any:
+    """Validate a raw dict, turning every problem into one readable :class:`ScenarioError`.
+
+    The ``kind`` key (default ``"minders"``) picks the scenario class from
+    :mod:`minders.kinds`.
+    """
+    name = data.get("kind", "minders") if isinstance(data, dict) else "minders"
+    if name == "minders":
+        cls: type[BaseModel] = Scenario
+    else:
+        from minders import kinds
+
+        if not isinstance(name, str):
+            raise ScenarioError("kind", name, "the name of a scenario kind")
+        cls = kinds.get(name).scenario_class
     try:
-        return Scenario.model_validate(data)
+        return cls.model_validate(data)
     except ValidationError as exc:
-        errors = [_translate(err) for err in exc.errors()]
+        errors = [_translate(err, cls) for err in exc.errors()]
         raise (errors[0] if len(errors) == 1 else ScenarioErrors(errors)) from None
 
 
@@ -547,10 +563,6 @@ def load_scenario(
 
 
 # --------------------------------------------------------------------------- messages
-_SECTIONS: dict[str, type[BaseModel]] = {
-    "run": RunParams, "model": ModelParams, "network": NetworkParams, "tiers": Tier,
-    "shocks": Shock,
-}
 _DIST_FIELDS = {"hardship", "risk_aversion", "threshold"}
 _DIST_MODELS = {"constant": Constant, "uniform": Uniform, "beta": Beta, "normal": Normal}
 
@@ -568,24 +580,48 @@ def _clean_loc(loc: tuple[Any, ...]) -> list[str]:
     return parts
 
 
-def _allowed_fields(loc: list[str], raw_loc: tuple[Any, ...]) -> list[str]:
-    """Valid field names at the place an unknown key was found."""
-    parent = loc[:-1]
-    if not parent:
-        return list(Scenario.model_fields)
-    model = _SECTIONS.get(parent[0])
-    if parent[0] in ("tiers", "shocks") and len(parent) == 2:
-        return list(model.model_fields) if model else []
-    if len(parent) == 3 and parent[2] in _DIST_FIELDS:
-        tags = [str(x) for x in raw_loc if str(x) in _DIST_MODELS]
-        dist = _DIST_MODELS.get(tags[-1]) if tags else None
-        return list(dist.model_fields) if dist else []
-    if len(parent) == 1 and model is not None and parent[0] not in ("tiers", "shocks"):
-        return list(model.model_fields)
-    return []
+def _models_in(annotation: Any) -> list[type[BaseModel]]:
+    """Pydantic models inside an annotation (through Optional, list, dict, unions)."""
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return [annotation]
+    found: list[type[BaseModel]] = []
+    origin = get_origin(annotation)
+    args = get_args(annotation)
+    if origin is dict and len(args) == 2:
+        args = (args[1],)
+    for arg in args:
+        found += _models_in(arg)
+    return found
 
 
-def _translate(err: dict[str, Any]) -> ScenarioError:
+def _allowed_fields(cls: type[BaseModel], raw_loc: tuple[Any, ...]) -> list[str]:
+    """Valid field names where an unknown key was found, walking the model along ``loc``."""
+    model: type[BaseModel] | None = cls
+    items = [str(x) for x in raw_loc[:-1]]
+    k = 0
+    while k < len(items) and model is not None:
+        field = model.model_fields.get(items[k])
+        if field is None:
+            return []
+        annotation = field.annotation
+        k += 1
+        if get_origin(annotation) in (dict, list) or (
+            get_origin(annotation) is not None and any(
+                get_origin(a) in (dict, list) for a in get_args(annotation)
+            )
+        ):
+            k += 1  # skip the key or index
+        candidates = _models_in(annotation)
+        if len(candidates) > 1 and k < len(items):  # a tagged union: the tag comes next
+            tagged = [c for c in candidates if c.model_fields.get("kind") is not None
+                      and c.model_fields["kind"].default == items[k]]
+            candidates = tagged
+            k += 1
+        model = candidates[0] if len(candidates) == 1 else None
+    return list(model.model_fields) if model is not None else []
+
+
+def _translate(err: dict[str, Any], cls: type[BaseModel] = Scenario) -> ScenarioError:
     loc = _clean_loc(err["loc"])
     value = err.get("input")
     ctx = err.get("ctx") or {}
@@ -599,7 +635,7 @@ def _translate(err: dict[str, Any]) -> ScenarioError:
     field = ".".join(loc) or "scenario"
     kind = err["type"]
     if kind == "extra_forbidden":
-        allowed = _allowed_fields(loc, err["loc"])
+        allowed = _allowed_fields(cls, err["loc"])
         expected = "a known field" + (f" ({', '.join(allowed)})" if allowed else "")
         return ScenarioError(field, value if value is not None else loc[-1], expected)
     if kind == "missing":
