@@ -183,6 +183,10 @@ def schema(
     sys.stdout.write(json.dumps(cls.model_json_schema(), indent=2) + "\n")
 
 
+# --------------------------------------------------------------------------- more commands
+# Packages with commands of their own add them here, one line each: module.register(app).
+
+
 def main() -> None:
     """Entry point of the ``minders`` command."""
     app()
