@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import tomllib
 from pathlib import Path
 from typing import Any
 
@@ -11,7 +12,11 @@ import pytest
 from minders.scenario import Scenario, apply_overrides
 
 ROOT = Path(__file__).resolve().parents[1]
-SCENARIOS = sorted((ROOT / "scenarios").glob("*.toml"))
+#: Bundled scenarios of the minders kind (the classic models have tests of their own).
+SCENARIOS = sorted(
+    path for path in (ROOT / "scenarios").glob("*.toml")
+    if tomllib.loads(path.read_text()).get("kind", "minders") == "minders"
+)
 
 BASE: dict[str, Any] = {
     "name": "small",
