@@ -17,6 +17,9 @@ def test_layout_and_assignment(small):
     assert pop.size == sum(sizes.values())
     wards = np.flatnonzero(pop.minder >= 0)
     assert np.all(pop.minder[wards] < wards)  # minders come first: one top-down pass suffices
+    level_of = np.searchsorted(pop.levels, np.arange(pop.size), side="right")
+    assert np.all(level_of[pop.minder[wards]] < level_of[wards])  # levels can run in parallel
+    assert pop.levels[0] == 0 and pop.levels[-1] == pop.size
     for m in np.flatnonzero(pop.is_minder):
         block = np.arange(pop.ward_start[m], pop.ward_end[m])
         assert np.all(pop.minder[block] == m)

@@ -47,8 +47,9 @@ def grievance(
         out[i] = hardship[i] * (1.0 - legitimacy[tier[i]]) + fear[i]
 
 
-@nb.njit(cache=True)
+@nb.njit(cache=True, parallel=True)
 def surveil(
+    levels: np.ndarray,
     indptr: np.ndarray, indices: np.ndarray, status: np.ndarray, tier: np.ndarray,
     minder: np.ndarray, is_minder: np.ndarray, ward_start: np.ndarray, ward_end: np.ndarray,
     grievance: np.ndarray, threshold: np.ndarray, last_act: np.ndarray,
@@ -58,8 +59,10 @@ def surveil(
 ) -> None:
     """Attention, detection probability and social signal of every position.
 
-    MODEL.md steps 1-2. Positions are ordered top-down, so a minder's
-    attention is final before any of its wards reads it:
+    MODEL.md steps 1-2. Positions are ordered top-down and ``levels`` holds
+    the boundaries of the hierarchy's levels (``levels[k]:levels[k + 1]``),
+    so each level is computed in parallel after the one above it, and a
+    minder's attention is final before any of its wards reads it:
 
     - a_m = min(1, c / present wards) * diligence_m,
       diligence_m = 1 - shirk [G_m > T_m] (1 - d_m);
@@ -69,45 +72,58 @@ def surveil(
 
     Positions not in post (jailed, vacant) get zeros.
     """
-    no_report = 1.0 - informer_rate
-    since = step - memory
-    for i in range(status.size):
-        if status[i] >= JAILED:
-            detection[i] = 0.0
+    for level in range(levels.size - 1):
+        for i in nb.prange(levels[level], levels[level + 1]):
+            _surveil_one(
+                i, indptr, indices, status, tier, minder, is_minder, ward_start, ward_end,
+                grievance, threshold, last_act, step - memory, see_private, p_detect,
+                watch_capacity, shirk, 1.0 - informer_rate, detection, attention, signal,
+            )
+
+
+@nb.njit(inline="always", cache=True)
+def _surveil_one(
+    i, indptr, indices, status, tier, minder, is_minder, ward_start, ward_end, grievance,
+    threshold, last_act, since, see_private, p_detect, watch_capacity, shirk, no_report,
+    detection, attention, signal,
+):
+    """One position of :func:`surveil` (reads others, writes only slot ``i``)."""
+    if status[i] >= JAILED:
+        detection[i] = 0.0
+        attention[i] = 0.0
+        signal[i] = 0.0
+        return
+    k = tier[i]
+    private = see_private[k]
+    loyal = 0
+    seen = 0
+    for e in range(indptr[i], indptr[i + 1]):
+        j = indices[e]
+        sj = status[j]
+        if sj == LOYAL:
+            loyal += 1
+        if last_act[j] >= since:
+            seen += 1
+        elif private and sj < JAILED and grievance[j] > threshold[j]:
+            seen += 1
+    degree = indptr[i + 1] - indptr[i]
+    signal[i] = seen / degree if degree > 0 else 0.0
+    m = minder[i]
+    watched = attention[m] * p_detect[k] if m >= 0 else 0.0
+    d = 1.0 - (1.0 - min(watched, 1.0)) * no_report**loyal
+    detection[i] = d
+    if is_minder[i]:
+        present = 0
+        for w in range(ward_start[i], ward_end[i]):
+            if status[w] < JAILED:
+                present += 1
+        if present == 0:
             attention[i] = 0.0
-            signal[i] = 0.0
-            continue
-        k = tier[i]
-        private = see_private[k]
-        loyal = 0
-        seen = 0
-        for e in range(indptr[i], indptr[i + 1]):
-            j = indices[e]
-            sj = status[j]
-            if sj == LOYAL:
-                loyal += 1
-            if last_act[j] >= since:
-                seen += 1
-            elif private and sj < JAILED and grievance[j] > threshold[j]:
-                seen += 1
-        degree = indptr[i + 1] - indptr[i]
-        signal[i] = seen / degree if degree > 0 else 0.0
-        m = minder[i]
-        watched = attention[m] * p_detect[k] if m >= 0 else 0.0
-        d = 1.0 - (1.0 - min(watched, 1.0)) * no_report**loyal
-        detection[i] = d
-        if is_minder[i]:
-            present = 0
-            for w in range(ward_start[i], ward_end[i]):
-                if status[w] < JAILED:
-                    present += 1
-            if present == 0:
-                attention[i] = 0.0
-            else:
-                diligence = 1.0 - shirk * (1.0 - d) if grievance[i] > threshold[i] else 1.0
-                attention[i] = min(1.0, watch_capacity / present) * diligence
         else:
-            attention[i] = 0.0
+            diligence = 1.0 - shirk * (1.0 - d) if grievance[i] > threshold[i] else 1.0
+            attention[i] = min(1.0, watch_capacity / present) * diligence
+    else:
+        attention[i] = 0.0
 
 
 @nb.njit(cache=True)

@@ -59,6 +59,9 @@ class Population:
         Release step, step the position was vacated, last step seen acting.
     tier_start, tier_end : int64 arrays
         Slice of each tier (scenario order).
+    levels : int64 array
+        Boundaries of the hierarchy's levels, top first: level ``k`` is
+        ``levels[k]:levels[k + 1]``; every minder is on a level above its wards.
     """
 
     tier: np.ndarray
@@ -80,6 +83,7 @@ class Population:
     tier_start: np.ndarray
     tier_end: np.ndarray
     tier_names: tuple[str, ...]
+    levels: np.ndarray
 
     @property
     def size(self) -> int:
@@ -126,14 +130,20 @@ def check_fits(scenario: Scenario) -> None:
         )
 
 
-def tier_order(scenario: Scenario) -> list[str]:
-    """Tiers from the top of the hierarchy down (stable in scenario order)."""
+def tier_depth(scenario: Scenario) -> dict[str, int]:
+    """Levels below the top of the hierarchy (0: unsupervised)."""
 
     def depth(name: str) -> int:
         up = scenario.tiers[name].minded_by
         return 0 if up is None else 1 + depth(up)
 
-    return sorted(scenario.tiers, key=depth)
+    return {name: depth(name) for name in scenario.tiers}
+
+
+def tier_order(scenario: Scenario) -> list[str]:
+    """Tiers from the top of the hierarchy down (stable in scenario order)."""
+    depth = tier_depth(scenario)
+    return sorted(scenario.tiers, key=depth.__getitem__)
 
 
 def _split_minders(total: int, needed: list[int], field: str) -> list[int]:
@@ -182,11 +192,16 @@ def build_population(scenario: Scenario, seed: int) -> Population:
 
     tier_start = np.zeros(len(names), dtype=np.int64)
     tier_end = np.zeros(len(names), dtype=np.int64)
+    depth = tier_depth(scenario)
+    levels = [0]
     offset = 0
-    for name in order:
+    for position, name in enumerate(order):
         k = names.index(name)
         tier_start[k], tier_end[k] = offset, offset + sizes[name]
         offset += sizes[name]
+        last = position == len(order) - 1
+        if last or depth[order[position + 1]] != depth[name]:
+            levels.append(offset)
 
     tier = np.empty(n, dtype=np.int16)
     hardship = np.empty(n)
@@ -248,6 +263,7 @@ def build_population(scenario: Scenario, seed: int) -> Population:
         status=status, fear=np.zeros(n), jail_until=np.zeros(n, dtype=np.int32),
         vacated_at=np.full(n, NEVER, dtype=np.int32), last_act=np.full(n, NEVER, dtype=np.int32),
         tier_start=tier_start, tier_end=tier_end, tier_names=names,
+        levels=np.array(levels, dtype=np.int64),
     )
 
 
