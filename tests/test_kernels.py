@@ -34,7 +34,8 @@ def test_surveil_matches_reference(world, private):
     kernels.grievance(pop.hardship, pop.fear, pop.tier, np.full(3, 0.4), sim.grievance)
     args = (sim.grievance, 12, 4, see_private, p_detect, 6.0, 0.7, 0.05)
     kernels.surveil(
-        pop.levels, sim.graph.indptr, sim.graph.indices, pop.status, pop.tier, pop.minder, pop.is_minder,
+        pop.levels, sim.graph.indptr, sim.graph.indices, pop.status, pop.tier, pop.minder,
+        pop.is_minder,
         pop.ward_start, pop.ward_end, sim.grievance, pop.threshold, pop.last_act,
         12, 4, see_private, p_detect, 6.0, 0.7, 0.05, sim.detection, sim.attention, sim.signal,
     )

@@ -123,7 +123,8 @@ class Simulation:
         kernels.grievance(pop.hardship, pop.fear, pop.tier, legitimacy, self.grievance)
         p_detect = np.clip(self.p_detect * schedule.detection[t], 0.0, 1.0)
         kernels.surveil(
-            pop.levels, graph.indptr, graph.indices, pop.status, pop.tier, pop.minder, pop.is_minder,
+            pop.levels, graph.indptr, graph.indices, pop.status, pop.tier, pop.minder,
+            pop.is_minder,
             pop.ward_start, pop.ward_end, self.grievance, pop.threshold, pop.last_act,
             t, model.memory, schedule.info[t], p_detect,
             model.watch_capacity, model.shirk, model.informer_rate,
