@@ -49,5 +49,5 @@ def summary_figure(result: Result) -> Figure:
     bottom.set_xlabel("years")
     bottom.set_title("discontent: true (solid) vs measured by the regime (dashed); gap shaded",
                      fontsize=10)
-    bottom.legend(fontsize=7, ncol=2, loc="upper left")
+    bottom.legend(fontsize=7, ncol=2, loc="upper right")
     return fig
