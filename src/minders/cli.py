@@ -189,7 +189,11 @@ def schema(
 
 def main() -> None:
     """Entry point of the ``minders`` command."""
-    app()
+    try:
+        app()
+    except KeyboardInterrupt:  # outside a run (e.g. while importing): still no traceback
+        errors().print("[yellow]interrupted[/]")
+        sys.exit(130)
 
 
 if __name__ == "__main__":  # pragma: no cover
