@@ -164,14 +164,8 @@ def decide(
             attempt = uniform(key_opportunity, step, i) < chance
         if attempt:
             if uniform(key_intercept, step, i) < detection[i]:
-                if is_minder[i]:
-                    status[i] = PURGED
-                    vacated_at[i] = step
-                    event[i] = CAUGHT_PURGED
-                else:
-                    status[i] = JAILED
-                    jail_until[i] = step + 1 + int(uniform(key_jail, step, i) * max_jail)
-                    event[i] = INTERCEPTION
+                _caught(i, is_minder[i], CAUGHT_PURGED, INTERCEPTION, step, max_jail, key_jail,
+                        status, event, jail_until, vacated_at)
             else:
                 status[i] = DEFECTED
                 vacated_at[i] = step
@@ -180,20 +174,28 @@ def decide(
         elif g - risk > t:
             last_act[i] = step
             if uniform(key_arrest, step, i) < detection[i]:
-                if is_minder[i]:
-                    status[i] = PURGED
-                    vacated_at[i] = step
-                    event[i] = ARREST_PURGED
-                else:
-                    status[i] = JAILED
-                    jail_until[i] = step + 1 + int(uniform(key_jail, step, i) * max_jail)
-                    event[i] = ARREST
+                _caught(i, is_minder[i], ARREST_PURGED, ARREST, step, max_jail, key_jail,
+                        status, event, jail_until, vacated_at)
             else:
                 status[i] = ACTIVE
         elif g > t:
             status[i] = FALSIFYING
         else:
             status[i] = LOYAL
+
+
+@nb.njit(inline="always", cache=True)
+def _caught(i, minder_post, purged_event, jailed_event, step, max_jail, key_jail,
+            status, event, jail_until, vacated_at):
+    """A caught minder is purged (its post falls vacant); anyone else is jailed 1..max_jail."""
+    if minder_post:
+        status[i] = PURGED
+        vacated_at[i] = step
+        event[i] = purged_event
+    else:
+        status[i] = JAILED
+        jail_until[i] = step + 1 + int(uniform(key_jail, step, i) * max_jail)
+        event[i] = jailed_event
 
 
 @nb.njit(cache=True)

@@ -46,53 +46,44 @@ class Constant(BaseModel):
     value: float = Field(description="The value every agent gets.")
 
 
-class Uniform(BaseModel):
-    """Uniform on ``[low, high]``."""
+class _Bounded(BaseModel):
+    """A distribution on ``[low, high]``: refuses ``high < low``."""
 
     model_config = _STRICT
-    kind: Literal["uniform"] = "uniform"
-    low: float = Field(0.0, description="Lower bound.")
-    high: float = Field(1.0, description="Upper bound.")
 
     @model_validator(mode="after")
-    def _ordered(self) -> Uniform:
+    def _ordered(self) -> _Bounded:
         if self.high < self.low:
             raise ScenarioError("high", self.high, f"a number >= low ({self.low})")
         return self
 
 
-class Beta(BaseModel):
+class Uniform(_Bounded):
+    """Uniform on ``[low, high]``."""
+
+    kind: Literal["uniform"] = "uniform"
+    low: float = Field(0.0, description="Lower bound.")
+    high: float = Field(1.0, description="Upper bound.")
+
+
+class Beta(_Bounded):
     """Beta(a, b), rescaled to ``[low, high]``."""
 
-    model_config = _STRICT
     kind: Literal["beta"] = "beta"
     a: float = Field(gt=0.0, description="First shape parameter.")
     b: float = Field(gt=0.0, description="Second shape parameter.")
     low: float = Field(0.0, description="Value of a draw of 0.")
     high: float = Field(1.0, description="Value of a draw of 1.")
 
-    @model_validator(mode="after")
-    def _ordered(self) -> Beta:
-        if self.high < self.low:
-            raise ScenarioError("high", self.high, f"a number >= low ({self.low})")
-        return self
 
-
-class Normal(BaseModel):
+class Normal(_Bounded):
     """Normal(mean, sd), clipped to ``[low, high]``."""
 
-    model_config = _STRICT
     kind: Literal["normal"] = "normal"
     mean: float = Field(description="Mean before clipping.")
     sd: float = Field(ge=0.0, description="Standard deviation before clipping.")
     low: float = Field(0.0, description="Draws below are set to low.")
     high: float = Field(1.0, description="Draws above are set to high.")
-
-    @model_validator(mode="after")
-    def _ordered(self) -> Normal:
-        if self.high < self.low:
-            raise ScenarioError("high", self.high, f"a number >= low ({self.low})")
-        return self
 
 
 DISTRIBUTION_KINDS = ("constant", "uniform", "beta", "normal")
