@@ -4,7 +4,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 OUT    ?= results/pyongyang
 
-.PHONY: demo test lint bench clean
+.PHONY: demo test lint bench bench-mesa clean
 
 $(BIN)/python:
 	$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "minders needs Python 3.11+"'
@@ -31,6 +31,9 @@ lint: $(VENV)/.installed-test
 
 bench: $(VENV)/.installed-test
 	$(BIN)/python benchmarks/bench_engine.py
+
+bench-mesa: $(VENV)/.installed-test
+	$(BIN)/python benchmarks/vs_mesa.py
 
 clean:
 	rm -rf $(VENV) results .pytest_cache
