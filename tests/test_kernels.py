@@ -46,6 +46,21 @@ def test_surveil_matches_reference(world, private):
     assert sim.attention.max() > 0 and sim.detection.max() > 0 and sim.signal.max() > 0
 
 
+def test_parallel_surveil_gives_the_same_numbers(world):
+    sim, pop = world, world.population
+    outputs = []
+    for kernel in (kernels.surveil, kernels.surveil_parallel):
+        out = [np.zeros(pop.size) for _ in range(3)]
+        kernel(
+            pop.levels, sim.graph.indptr, sim.graph.indices, pop.status, pop.tier, pop.minder,
+            pop.is_minder, pop.ward_start, pop.ward_end, sim.grievance, pop.threshold,
+            pop.last_act, 12, 4, np.zeros(3, bool), np.full(3, 0.6), 6.0, 0.7, 0.05, *out,
+        )
+        outputs.append(out)
+    for serial, parallel in zip(*outputs, strict=True):
+        np.testing.assert_array_equal(serial, parallel)
+
+
 def test_decide_matches_reference(world):
     pop = world.population
     keys = {name: stream_key(99, name) for name in DECISIONS}

@@ -122,7 +122,11 @@ class Simulation:
         self._release_and_refill(t, legitimacy)
         kernels.grievance(pop.hardship, pop.fear, pop.tier, legitimacy, self.grievance)
         p_detect = np.clip(self.p_detect * schedule.detection[t], 0.0, 1.0)
-        kernels.surveil(
+        surveil = (
+            kernels.surveil_parallel if pop.size >= kernels.PARALLEL_MIN_AGENTS
+            else kernels.surveil
+        )
+        surveil(
             pop.levels, graph.indptr, graph.indices, pop.status, pop.tier, pop.minder,
             pop.is_minder,
             pop.ward_start, pop.ward_end, self.grievance, pop.threshold, pop.last_act,

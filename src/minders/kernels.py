@@ -47,8 +47,8 @@ def grievance(
         out[i] = hardship[i] * (1.0 - legitimacy[tier[i]]) + fear[i]
 
 
-@nb.njit(cache=True, parallel=True)
-def surveil(
+def _surveil(  # compiled twice below: serial and parallel
+
     levels: np.ndarray,
     indptr: np.ndarray, indices: np.ndarray, status: np.ndarray, tier: np.ndarray,
     minder: np.ndarray, is_minder: np.ndarray, ward_start: np.ndarray, ward_end: np.ndarray,
@@ -79,6 +79,15 @@ def surveil(
                 grievance, threshold, last_act, step - memory, see_private, p_detect,
                 watch_capacity, shirk, 1.0 - informer_rate, detection, attention, signal,
             )
+
+
+surveil = nb.njit(cache=True)(_surveil)
+#: :func:`surveil` with each level split across threads: the same numbers, worth it for
+#: large populations only (thread start-up and, with OpenMP, spinning idle threads cost
+#: more than they save on small worlds).
+surveil_parallel = nb.njit(cache=True, parallel=True)(_surveil)
+#: Populations from this size on use :data:`surveil_parallel`.
+PARALLEL_MIN_AGENTS = 200_000
 
 
 @nb.njit(inline="always", cache=True)
