@@ -185,6 +185,7 @@ def schema(
 
 # --------------------------------------------------------------------------- more commands
 # Packages with commands of their own add them here, one line each: module.register(app).
+from minders.experiments import commands as _experiments; _experiments.register(app)  # noqa: E402, E702, I001
 from minders.dashboard import commands as _dashboard; _dashboard.register(app)  # noqa: E402, E702, I001
 
 

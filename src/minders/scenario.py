@@ -517,7 +517,7 @@ def validate_scenario(data: dict[str, Any]) -> Any:
     try:
         return cls.model_validate(data)
     except ValidationError as exc:
-        errors = [_translate(err, cls) for err in exc.errors()]
+        errors = [translate_error(err, cls) for err in exc.errors()]
         raise (errors[0] if len(errors) == 1 else ScenarioErrors(errors)) from None
 
 
@@ -585,7 +585,7 @@ def _models_in(annotation: Any) -> list[type[BaseModel]]:
     return found
 
 
-def _allowed_fields(cls: type[BaseModel], raw_loc: tuple[Any, ...]) -> list[str]:
+def allowed_fields(cls: type[BaseModel], raw_loc: tuple[Any, ...]) -> list[str]:
     """Valid field names where an unknown key was found, walking the model along ``loc``."""
     model: type[BaseModel] | None = cls
     items = [str(x) for x in raw_loc[:-1]]
@@ -612,7 +612,8 @@ def _allowed_fields(cls: type[BaseModel], raw_loc: tuple[Any, ...]) -> list[str]
     return list(model.model_fields) if model is not None else []
 
 
-def _translate(err: dict[str, Any], cls: type[BaseModel] = Scenario) -> ScenarioError:
+def translate_error(err: dict[str, Any], cls: type[BaseModel] = Scenario) -> ScenarioError:
+    """Turn one pydantic error of a ``cls`` model into a :class:`ScenarioError`."""
     loc = _clean_loc(err["loc"])
     value = err.get("input")
     ctx = err.get("ctx") or {}
@@ -626,7 +627,7 @@ def _translate(err: dict[str, Any], cls: type[BaseModel] = Scenario) -> Scenario
     field = ".".join(loc) or "scenario"
     kind = err["type"]
     if kind == "extra_forbidden":
-        allowed = _allowed_fields(cls, err["loc"])
+        allowed = allowed_fields(cls, err["loc"])
         expected = "a known field" + (f" ({', '.join(allowed)})" if allowed else "")
         return ScenarioError(field, value if value is not None else loc[-1], expected)
     if kind == "missing":

@@ -1,0 +1,416 @@
+"""Commands of the experiment layer: ``sweep``, ``results``, ``sensitivity`` and ``plan``.
+
+:func:`register` adds them to the ``minders`` Typer app. Heavy libraries
+(Dask, SALib, matplotlib) are imported inside the commands, so ``minders
+--help`` stays fast. Every user error prints one line and exits with status 2.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import math
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any
+
+import typer
+
+from minders.errors import ScenarioError
+
+if TYPE_CHECKING:
+    import pandas as pd
+    from rich.table import Table
+
+ExperimentPath = Annotated[Path, typer.Argument(help="Experiment file (.toml, .yaml).")]
+OutOption = Annotated[
+    Path | None, typer.Option("--out", help="Results folder (default: results/NAME).")
+]
+ExecutorOption = Annotated[
+    str, typer.Option("--executor", help="Where runs go: local (processes), dask or serial.")
+]
+WorkersOption = Annotated[
+    int | None, typer.Option("--workers", help="Local processes or LocalCluster workers "
+                             "(default: all cores).", min=1)
+]
+SchedulerOption = Annotated[
+    str | None, typer.Option("--scheduler", help="Dask scheduler address (tcp://host:8786); "
+                             "without it --executor dask starts a LocalCluster.")
+]
+ChunkOption = Annotated[
+    int | None, typer.Option("--chunk-size", help="Runs per chunk (default: automatic).", min=1)
+]
+QuietOption = Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar or table.")]
+ConfidenceOption = Annotated[
+    float, typer.Option("--confidence", help="Level of the confidence intervals.")
+]
+
+
+def register(app: typer.Typer) -> None:
+    """Add the experiment commands to ``app``.
+
+    Examples
+    --------
+    >>> app = typer.Typer()
+    >>> register(app)
+    >>> sorted(c.name for c in app.registered_commands)
+    ['plan', 'results', 'sensitivity', 'sweep']
+    """
+    app.command("sweep")(sweep)
+    app.command("results")(results)
+    app.command("sensitivity")(sensitivity)
+    app.command("plan")(plan)
+
+
+# --------------------------------------------------------------------------- sweep
+def sweep(
+    experiment: ExperimentPath,
+    out: OutOption = None,
+    executor: ExecutorOption = "local",
+    workers: WorkersOption = None,
+    scheduler: SchedulerOption = None,
+    chunk_size: ChunkOption = None,
+    quiet: QuietOption = False,
+) -> None:
+    """Run an experiment (ensemble or sweep); rerun the same command to resume it."""
+    from minders.cli import fail
+
+    with _user_errors(fail):
+        report, directory = _run(experiment, out, executor, workers, scheduler, chunk_size,
+                                 quiet)
+    if quiet:
+        return
+    from minders.experiments.store import read_manifest
+    from minders.experiments.summary import summarize
+
+    _console().print(_summary_table(summarize(directory), read_manifest(directory), limit=20))
+    _report(report)
+
+
+def _run(experiment: Path, out: Path | None, executor: str, workers: int | None,
+         scheduler: str | None, chunk_size: int | None, quiet: bool):
+    """Load, build and run (or resume) a sweep with a progress bar."""
+    from minders.experiments.design import build_sweep, load_experiment
+    from minders.experiments.sweep import run_sweep
+
+    spec = load_experiment(experiment)
+    built = build_sweep(spec)
+    directory = out if out is not None else Path("results") / spec.name
+    with _progress(f"[bold]{spec.name}[/]", quiet) as progress:
+        try:
+            report = run_sweep(built, directory, executor, workers=workers,
+                               scheduler=scheduler, chunk=chunk_size, progress=progress)
+        except KeyboardInterrupt:
+            from minders.experiments.store import load_results
+
+            saved = len(load_results(directory)) if (directory / "manifest.json").exists() else 0
+            _errors().print(f"[yellow]interrupted:[/] {saved:,} of {built.n_runs:,} runs are "
+                            f"saved in {directory}; run the same command again to resume")
+            raise typer.Exit(130) from None
+    return report, directory
+
+
+def _report(report: Any) -> None:
+    if not report.ran:
+        _console().print(f"nothing to run: all {report.total:,} runs were saved in "
+                         f"[bold]{report.directory}[/] already.")
+        return
+    resumed = f" (resumed: {report.done_before:,} were done)" if report.done_before else ""
+    rate = f", {report.runs_per_second:,.1f} runs/s" if report.ran else ""
+    _console().print(
+        f"{report.ran:,} runs in {report.seconds:.1f} s{rate} on {report.executor} x "
+        f"{report.workers}{resumed}. Results: [bold]{report.directory}[/] "
+        f"(runs/*.parquet, manifest.json); 'minders results {report.directory}' summarises them."
+    )
+
+
+# --------------------------------------------------------------------------- results
+def results(
+    directory: Annotated[Path, typer.Argument(help="Results folder of a sweep.")],
+    confidence: ConfidenceOption = 0.95,
+    limit: Annotated[int, typer.Option(help="Points shown (0: all).", min=0)] = 30,
+    csv: Annotated[
+        Path | None, typer.Option(help="Also write the per-point summary to this CSV file.")
+    ] = None,
+) -> None:
+    """Summarise a results folder: per point, the mean and CI of every metric."""
+    from minders.cli import fail
+    from minders.experiments.store import read_manifest
+    from minders.experiments.summary import summarize
+
+    with _user_errors(fail):
+        manifest = read_manifest(directory)
+        table = summarize(directory, confidence)
+    done = int(table["n"].sum()) if len(table) else 0
+    _console().print(_summary_table(table, manifest, limit=limit, confidence=confidence))
+    state = "complete" if done >= manifest["runs"] else "incomplete: rerun the sweep to finish"
+    _console().print(
+        f"{manifest['name']}: {done:,} of {manifest['runs']:,} runs ({state}); "
+        f"{manifest['points']:,} points x {manifest['replicates']} replicates, "
+        f"design {manifest['method']}. Load with minders.experiments.load_results('{directory}')"
+        f" or duckdb.sql(\"select * from '{directory}/runs/*.parquet'\")."
+    )
+    if csv is not None:
+        from minders.result import atomic_path
+
+        with atomic_path(csv) as tmp:
+            table.to_csv(tmp)
+        _console().print(f"summary written to {csv}")
+
+
+def _summary_table(
+    table: pd.DataFrame, manifest: dict[str, Any], limit: int = 30, confidence: float = 0.95
+) -> Table:
+    from rich.table import Table
+
+    parameters, metrics = list(manifest["parameters"]), manifest["metrics"]
+    title = f"{manifest['name']}: mean ± half-width of the {round(100 * confidence)}% CI, per point"
+    rich_table = Table(title=title)
+    rich_table.add_column("point", justify="right")
+    for name in [*parameters, "n", *metrics]:  # long names fold rather than vanish
+        rich_table.add_column(name, justify="right", overflow="fold")
+    shown = table if not limit else table.head(limit)
+    for point, row in shown.iterrows():
+        cells = [str(point), *(_number(row[n]) for n in parameters), f"{int(row['n'])}"]
+        for metric in metrics:
+            half = (row[f"{metric}_high"] - row[f"{metric}_low"]) / 2
+            interval = "" if math.isnan(half) else f" ± {_number(half, 2)}"
+            cells.append(_number(row[metric]) + interval)
+        rich_table.add_row(*cells)
+    if limit and len(table) > limit:
+        rich_table.caption = f"first {limit} of {len(table):,} points (--limit 0 shows all)"
+    return rich_table
+
+
+# --------------------------------------------------------------------------- sensitivity
+def sensitivity(
+    experiment: ExperimentPath,
+    out: OutOption = None,
+    executor: ExecutorOption = "local",
+    workers: WorkersOption = None,
+    scheduler: SchedulerOption = None,
+    chunk_size: ChunkOption = None,
+    confidence: ConfidenceOption = 0.95,
+    resamples: Annotated[int, typer.Option(help="Bootstrap resamples.", min=10)] = 1000,
+    quiet: QuietOption = False,
+) -> None:
+    """Sobol or Morris indices of an experiment's metrics (runs or resumes its sweep first)."""
+    from minders.cli import fail
+    from minders.experiments.design import load_experiment
+    from minders.experiments.sensitivity import analyze
+
+    with _user_errors(fail):
+        spec = load_experiment(experiment)
+        if spec.design.method not in ("sobol", "morris"):
+            raise ScenarioError("design.method", spec.design.method,
+                                "'sobol' or 'morris' for a sensitivity analysis")
+        report, directory = _run(experiment, out, executor, workers, scheduler, chunk_size,
+                                 quiet)
+        result = analyze(directory, confidence=confidence, resamples=resamples, seed=spec.seed)
+        paths = result.save(directory)
+    if quiet:
+        return
+    from rich.table import Table
+
+    if result.method == "sobol":
+        columns = [("S1", "S1_conf"), ("ST", "ST_conf")]
+    else:
+        columns = [("mu_star", "mu_star_conf"), ("sigma", None), ("mu", None)]
+    table = Table(title=f"{spec.name}: {result.method} indices "
+                        f"(± half-width of the {round(100 * confidence)}% interval)")
+    table.add_column("metric")
+    table.add_column("parameter")
+    for value, _ in columns:
+        table.add_column(value, justify="right")
+    for _, row in result.indices.iterrows():
+        cells = [str(row["metric"]), str(row["parameter"])]
+        for value, conf in columns:
+            cells.append(_number(row[value]) + ("" if conf is None else
+                                                 f" ± {_number(row[conf], 2)}"))
+        table.add_row(*cells)
+    _console().print(table)
+    _report(report)
+    _console().print(f"indices: [bold]{paths['csv']}[/], {paths['parquet']}; "
+                     f"figure: [bold]{paths['figure']}[/]")
+
+
+# --------------------------------------------------------------------------- plan
+def plan(
+    scenario: Annotated[Path, typer.Argument(help="Scenario file (.toml, .yaml).")],
+    target: Annotated[
+        list[float], typer.Option("--target", help="Yearly defection rate not to exceed "
+                                  "(share of the counted positions per year; repeatable).")
+    ],
+    confidence: Annotated[
+        float, typer.Option(help="One-sided confidence that the rate stays below the target.")
+    ] = 0.95,
+    tier: Annotated[
+        list[str] | None, typer.Option("--tier", help="Tier whose defections count "
+                                       "(repeatable; default: tiers that watch nobody).")
+    ] = None,
+    replicates: Annotated[int, typer.Option(help="Runs per design.", min=1)] = 20,
+    seed: Annotated[int | None, typer.Option(help="Seed (default: run.seed).", min=0)] = None,
+    max_span: Annotated[
+        int | None, typer.Option(help="Widest span tried for the bottom minders.", min=1)
+    ] = None,
+    upper_spans: Annotated[
+        str | None, typer.Option(help="Spans tried for upper minder tiers, e.g. 5,10,20 "
+                                 "(default: half, one and two times their span).")
+    ] = None,
+    extra_tiers: Annotated[
+        list[int] | None, typer.Option("--extra-tiers", help="Tiers of minders of minders to "
+                                       "add on top (repeatable; default: 0 and 1).")
+    ] = None,
+    set_: Annotated[
+        list[str] | None, typer.Option("--set", help="Override a value: dotted.path=value "
+                                       "(repeatable).", metavar="PATH=VALUE")
+    ] = None,
+    out: Annotated[
+        Path | None, typer.Option("--out", help="Output folder (default: results/plan-NAME).")
+    ] = None,
+    executor: ExecutorOption = "local",
+    workers: WorkersOption = None,
+    scheduler: SchedulerOption = None,
+    show: Annotated[int, typer.Option(help="Cheapest designs shown per target.", min=1)] = 5,
+    quiet: QuietOption = False,
+) -> None:
+    """Find the cheapest spans (and tiers) keeping yearly defections below a target."""
+    from minders.cli import fail
+    from minders.experiments.planning import plan as search
+    from minders.scenario import load_scenario
+
+    with _user_errors(fail):
+        spec = load_scenario(scenario, set_ or [])
+        ladder = _int_list(upper_spans) if upper_spans else None
+        folder = out if out is not None else Path("results") / f"plan-{spec.name}"
+        with _progress(f"[bold]plan {spec.name}[/]", quiet) as progress:
+            try:
+                result = search(
+                    spec, target, confidence=confidence, tiers=tier, replicates=replicates,
+                    seed=seed, max_span=max_span, upper_spans=ladder,
+                    extra_tiers=tuple(extra_tiers) if extra_tiers else (0, 1),
+                    executor=executor, workers=workers, scheduler=scheduler, show=show,
+                    cache=folder / "plan_runs.parquet",
+                    progress=progress,
+                )
+            except KeyboardInterrupt:
+                _errors().print("[yellow]interrupted:[/] the plan was not finished")
+                raise typer.Exit(130) from None
+        paths = result.save(folder)
+    if quiet:
+        return
+    _console().print(_plan_table(result))
+    settings = result.settings
+    _console().print(
+        f"{len(result.designs):,} designs x {settings['replicates']} replicates "
+        f"({settings['runs']:,} runs) in {settings['seconds']:.1f} s. Designs: "
+        f"[bold]{paths['designs']}[/]; cost curve: [bold]{paths['figure']}[/]"
+    )
+
+
+def _plan_table(result: Any) -> Table:
+    from rich.table import Table
+
+    settings = result.settings
+    level = round(100 * settings["confidence"])
+    table = Table(title=f"cheapest designs: yearly defection rate of {', '.join(settings['tiers'])}"
+                        f" below target with {level}% confidence")
+    for name, justify in (("target", "right"), ("rank", "right"), ("tiers added", "right"),
+                          ("spans (wards per minder)", "left"), ("headcount", "right"),
+                          ("share", "right"), ("mean rate", "right"), (f"{level}% bound", "right")):
+        table.add_column(name, justify=justify, min_width=24 if name.startswith("spans") else None)
+    for target in settings["targets"]:
+        rows = result.choices[result.choices["target"] == target]
+        if rows.empty:
+            table.add_row(_number(target), "-", "-", "no design meets it (narrower spans, more "
+                          "replicates or another tier?)", "", "", "", "")
+            continue
+        for _, row in rows.iterrows():
+            table.add_row(_number(target), str(row["rank"]), f"+{row['extra']}", row["spans"],
+                          f"{row['headcount']:,}", f"{100 * row['share']:.2f}%",
+                          _number(row["rate_mean"]), _number(row["ucb_line"]))
+    return table
+
+
+# --------------------------------------------------------------------------- helpers
+@contextlib.contextmanager
+def _user_errors(fail: Callable[[ScenarioError], None]) -> Iterator[None]:
+    try:
+        yield
+    except ScenarioError as exc:
+        fail(exc)
+
+
+@contextlib.contextmanager
+def _progress(label: str, quiet: bool) -> Iterator[Callable[[int, int], None]]:
+    """A Rich progress bar on stderr: runs done, rate, elapsed and remaining time."""
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TextColumn,
+        TimeElapsedColumn,
+        TimeRemainingColumn,
+    )
+
+    with Progress(
+        TextColumn(label), BarColumn(), MofNCompleteColumn(), TextColumn("runs"),
+        _rate_column(), TimeElapsedColumn(), TextColumn("left"), TimeRemainingColumn(),
+        console=_errors(), transient=True, disable=quiet,
+    ) as bar:
+        task: list[Any] = []
+
+        def update(done: int, total: int) -> None:
+            if not task:  # start at what was already saved, so the rate counts this run only
+                task.append(bar.add_task("runs", total=total, completed=done))
+            else:
+                bar.update(task[0], completed=done, total=total)
+
+        yield update
+
+
+def _rate_column() -> Any:
+    from rich.progress import ProgressColumn
+    from rich.text import Text
+
+    class RateColumn(ProgressColumn):
+        """Runs per second over the last half minute."""
+
+        def render(self, task: Any) -> Text:
+            speed = task.finished_speed or task.speed
+            return Text(f"{speed:,.1f} runs/s" if speed else "- runs/s", style="progress.data")
+
+    return RateColumn()
+
+
+def _int_list(text: str) -> list[int]:
+    try:
+        return [int(part) for part in text.replace(" ", "").split(",") if part]
+    except ValueError:
+        raise ScenarioError("--upper-spans", text, "integers separated by commas") from None
+
+
+def _number(value: Any, digits: int = 3) -> str:
+    """Integers with separators, other numbers to ``digits`` significant digits."""
+    if isinstance(value, str):
+        return value
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        return str(value)
+    if math.isnan(number):
+        return "-"
+    if number.is_integer() and abs(number) < 1e15:
+        return f"{int(number):,}"
+    return f"{number:.{digits}g}"
+
+
+def _console() -> Any:
+    from minders.cli import console
+
+    return console()
+
+
+def _errors() -> Any:
+    from minders.cli import errors
+
+    return errors()

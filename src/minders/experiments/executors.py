@@ -1,0 +1,348 @@
+"""Where chunks of runs execute: in this process, on local processes, or on Dask.
+
+Every executor is a context manager with ``map(fn, tasks)``, which yields
+the results *as they complete* (in any order); the caller writes each one
+away at once, so an interrupted sweep keeps everything finished so far.
+Results never depend on the executor: each run carries its own seed.
+
+- :class:`SerialExecutor` runs chunks one after the other here (debugging, tests).
+- :class:`LocalExecutor` uses a :class:`concurrent.futures.ProcessPoolExecutor`
+  with ``forkserver`` workers (``spawn`` where there is no forkserver), which
+  load the engine once and then take chunk after chunk.
+- :class:`DaskExecutor` submits to a Dask scheduler (``address``), or starts a
+  :class:`distributed.LocalCluster` when none is given. On SLURM or PBS, start
+  the cluster with dask-jobqueue and pass its scheduler address.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import multiprocessing
+import os
+import signal
+from collections.abc import Callable, Iterable, Iterator
+from typing import Any, Protocol, TypeVar
+
+from minders.errors import ScenarioError
+
+T = TypeVar("T")
+R = TypeVar("R")
+
+#: Names accepted by :func:`make_executor` (and ``--executor``).
+EXECUTORS = ("local", "dask", "serial")
+
+
+def default_workers() -> int:
+    """The cores this process may use.
+
+    Examples
+    --------
+    >>> default_workers() >= 1
+    True
+    """
+    if hasattr(os, "sched_getaffinity"):
+        return max(1, len(os.sched_getaffinity(0)))
+    return max(1, os.cpu_count() or 1)
+
+
+class Executor(Protocol):
+    """What the sweep needs of an executor.
+
+    Examples
+    --------
+    >>> executor: Executor = SerialExecutor()
+    >>> executor.name, executor.workers, executor.threads
+    ('serial', 1, None)
+    """
+
+    name: str
+    workers: int
+    threads: int | None  # Numba threads per chunk (None: the engine's default)
+
+    def __enter__(self) -> Executor: ...  # noqa: D105
+
+    def __exit__(self, *exc: object) -> None: ...  # noqa: D105
+
+    def map(self, fn: Callable[[T], R], tasks: Iterable[T]) -> Iterator[R]:
+        """Yield ``fn(task)`` for every task, as each completes."""
+        ...
+
+
+class SerialExecutor:
+    """Run chunks one by one in this process.
+
+    Examples
+    --------
+    >>> with SerialExecutor() as ex:
+    ...     sorted(ex.map(abs, [-2, 1]))
+    [1, 2]
+    """
+
+    name = "serial"
+
+    def __init__(self) -> None:
+        self.workers = 1
+        self.threads: int | None = None  # the engine keeps all its threads
+
+    def __enter__(self) -> SerialExecutor:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        return None
+
+    def map(self, fn: Callable[[T], R], tasks: Iterable[T]) -> Iterator[R]:
+        """Yield ``fn(task)`` in order."""
+        for task in tasks:
+            yield fn(task)
+
+
+def _init_worker() -> None:
+    # Ctrl-C goes to the whole process group; only the parent should handle it
+    # (it keeps what is done and stops the workers), so workers ignore it.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    from minders.experiments.runner import warm_up
+
+    warm_up()
+
+
+class LocalExecutor:
+    """A pool of local worker processes (all usable cores by default).
+
+    Parameters
+    ----------
+    workers : int, optional
+        Number of processes (default: :func:`default_workers`).
+    start_method : str, optional
+        ``forkserver`` (default where available) or ``spawn``. Both start
+        clean interpreters, so no lock or thread of the parent leaks in.
+
+    Examples
+    --------
+    >>> with LocalExecutor(workers=2) as ex:  # doctest: +SKIP
+    ...     results = list(ex.map(run_chunk, tasks))
+    """
+
+    name = "local"
+
+    def __init__(self, workers: int | None = None, start_method: str | None = None) -> None:
+        self.workers = int(workers or default_workers())
+        # Each process gets its share of the cores for the engine's parallel kernel.
+        self.threads: int | None = max(1, default_workers() // self.workers)
+        methods = multiprocessing.get_all_start_methods()
+        self.start_method = start_method or ("forkserver" if "forkserver" in methods else "spawn")
+        self._pool: Any = None
+
+    def __enter__(self) -> LocalExecutor:
+        from concurrent.futures import ProcessPoolExecutor
+
+        context = multiprocessing.get_context(self.start_method)
+        if self.start_method == "forkserver":
+            # Workers fork from a server that has already imported the engine: fast starts.
+            context.set_forkserver_preload(["minders.experiments.runner", "minders.engine"])
+        self._pool = ProcessPoolExecutor(
+            max_workers=self.workers, mp_context=context, initializer=_init_worker
+        )
+        return self
+
+    def __exit__(self, exc_type: object, *exc: object) -> None:
+        pool, self._pool = self._pool, None
+        if pool is None:
+            return
+        if exc_type is None:
+            pool.shutdown(wait=True)
+            return
+        # Interrupted or failed: drop queued chunks and stop the running ones now;
+        # finished chunks are already saved, the rest run again on resume.
+        pool.shutdown(wait=False, cancel_futures=True)
+        for process in list((getattr(pool, "_processes", None) or {}).values()):
+            with contextlib.suppress(Exception):
+                process.terminate()
+
+    def map(self, fn: Callable[[T], R], tasks: Iterable[T]) -> Iterator[R]:
+        """Submit every task, then yield results as they complete."""
+        from concurrent.futures import as_completed
+
+        if self._pool is None:
+            raise RuntimeError("use the executor in a with-block")
+        futures = [self._pool.submit(fn, task) for task in tasks]
+        try:
+            for future in as_completed(futures):
+                yield future.result()
+        finally:
+            for future in futures:
+                future.cancel()
+
+
+class DaskExecutor:
+    """Run chunks on a Dask cluster.
+
+    Parameters
+    ----------
+    address : str, optional
+        Scheduler address (``tcp://host:8786``). Without one, a
+        :class:`distributed.LocalCluster` is started for the duration.
+    workers : int, optional
+        Workers of the local cluster (default: :func:`default_workers`).
+    processes : bool
+        Local cluster only: worker processes (default) or threads in this process.
+
+    Examples
+    --------
+    >>> with DaskExecutor(workers=2) as ex:  # doctest: +SKIP
+    ...     results = list(ex.map(run_chunk, tasks))
+    """
+
+    name = "dask"
+
+    def __init__(
+        self, address: str | None = None, workers: int | None = None, processes: bool = True
+    ) -> None:
+        self.address = address
+        self.workers = int(workers or default_workers())
+        self.processes = processes
+        # Dask runs one chunk per worker thread: one engine thread each.
+        self.threads: int | None = 1
+        self._client: Any = None
+        self._cluster: Any = None
+
+    def __enter__(self) -> DaskExecutor:
+        import logging
+
+        try:
+            from distributed import Client, LocalCluster
+        except ImportError:
+            raise ScenarioError(
+                "--executor", "dask",
+                "dask[distributed] installed (pip install 'minders[distributed]')",
+            ) from None
+        if self.address:
+            try:
+                self._client = Client(self.address, timeout="20s")
+            except OSError as exc:
+                raise ScenarioError("--scheduler", self.address,
+                                    f"the address of a running Dask scheduler ({exc})") from None
+            self._check_versions()
+            info = self._client.scheduler_info()
+            self.workers = max(1, sum(w.get("nthreads", 1) for w in info["workers"].values()))
+        else:
+            with _sigint_ignored():  # the worker processes inherit it: Ctrl-C is for us only
+                self._cluster = LocalCluster(
+                    n_workers=self.workers if self.processes else 1,
+                    threads_per_worker=1 if self.processes else self.workers,
+                    processes=self.processes, dashboard_address=None,
+                    silence_logs=logging.ERROR,
+                )
+            self._client = Client(self._cluster)
+        return self
+
+    def _check_versions(self) -> None:
+        """Refuse workers that run another version of minders (their results would differ)."""
+        from minders import __version__
+
+        versions = self._client.run(_minders_version)
+        other = {v for v in versions.values() if v != __version__}
+        if other:
+            raise ScenarioError("--scheduler", self.address,
+                                f"workers running minders {__version__} (found {sorted(other)})")
+
+    def __exit__(self, *exc: object) -> None:
+        client, cluster = self._client, self._cluster
+        self._client = self._cluster = None
+        with contextlib.suppress(Exception):
+            if client is not None:
+                client.close()
+        with contextlib.suppress(Exception):
+            if cluster is not None:
+                cluster.close()
+
+    def map(self, fn: Callable[[T], R], tasks: Iterable[T]) -> Iterator[R]:
+        """Submit every task, then yield results as they complete."""
+        from distributed import as_completed
+
+        if self._client is None:
+            raise RuntimeError("use the executor in a with-block")
+        tasks = list(tasks)
+        if not tasks:
+            return
+        # pure=False: identical chunks are still distinct work (no result reuse by key)
+        futures = self._client.map(fn, tasks, pure=False)
+        try:
+            for future in as_completed(futures):
+                yield future.result()
+                future.release()
+        finally:
+            with contextlib.suppress(Exception):
+                self._client.cancel(futures)
+
+
+@contextlib.contextmanager
+def _sigint_ignored() -> Iterator[None]:
+    """Ignore SIGINT while child processes start, so that they ignore it too.
+
+    Ctrl-C reaches the whole process group. The parent keeps what is saved
+    and stops the workers; workers that also caught it would print tracebacks
+    of their own. An ignored signal stays ignored across ``exec``, and Python
+    then installs no handler of its own for it.
+    """
+    import threading
+
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
+def _minders_version() -> str:
+    from minders import __version__
+
+    return __version__
+
+
+def make_executor(
+    name: str = "local", workers: int | None = None, scheduler: str | None = None
+) -> Executor:
+    """An executor by name: ``local``, ``dask`` or ``serial``.
+
+    Examples
+    --------
+    >>> make_executor("serial").workers
+    1
+    >>> make_executor("cloud")
+    Traceback (most recent call last):
+    ...
+    minders.errors.ScenarioError: --executor: expected one of local, dask, serial, got 'cloud'
+    """
+    if workers is not None and workers < 1:
+        raise ScenarioError("--workers", workers, "an integer >= 1")
+    if scheduler and name != "dask":
+        raise ScenarioError("--scheduler", scheduler, "--executor dask with a scheduler address")
+    if name == "local":
+        return LocalExecutor(workers)
+    if name == "dask":
+        return DaskExecutor(scheduler, workers)
+    if name == "serial":
+        return SerialExecutor()
+    raise ScenarioError("--executor", name, f"one of {', '.join(EXECUTORS)}")
+
+
+def chunk_size(todo: int, workers: int, requested: int | None = None) -> int:
+    """Runs per chunk: about 8 chunks per worker, at most 64 runs each.
+
+    Enough chunks keep every worker busy to the end and the progress bar
+    moving; enough runs per chunk amortise the cost of sending a task. The
+    chunking never changes the results.
+
+    Examples
+    --------
+    >>> chunk_size(1000, 2), chunk_size(10, 4), chunk_size(10, 4, requested=5)
+    (63, 1, 5)
+    """
+    if requested is not None:
+        if requested < 1:
+            raise ScenarioError("--chunk-size", requested, "an integer >= 1")
+        return requested
+    return max(1, min(64, -(-todo // (8 * max(1, workers)))))

@@ -1,0 +1,408 @@
+"""Outcome metrics: one number per run, computed from ``Result.records``.
+
+Each metric is a small pydantic model (so an experiment file validates it
+like any other section) with a ``kind`` from :data:`METRICS` and a
+``compute(view)`` method. A metric that takes ``tier`` pools the listed tiers
+(default: all of them): counts are summed, ratios are recomputed from the
+pooled counts.
+
+Examples
+--------
+>>> spec = parse_metric({"kind": "defection_rate", "tier": "workers"})
+>>> spec.label
+'defection_rate_workers'
+>>> sorted(METRICS)[:4]
+['cascade', 'cascade_size', 'defection_rate', 'defections']
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Annotated, Any, ClassVar, Literal
+
+import numpy as np
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
+
+from minders.errors import ScenarioError
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+_STRICT = ConfigDict(extra="forbid")
+
+
+def _as_list(value: Any) -> Any:
+    """Let ``tier = "workers"`` stand for ``tier = ["workers"]``."""
+    return [value] if isinstance(value, str) else value
+
+
+Tiers = Annotated[
+    list[str] | None,
+    BeforeValidator(_as_list),
+    Field(description="Tier or tiers to pool (default: all tiers)."),
+]
+
+
+class RunView:
+    """The records of one run as (step x tier) arrays, plus what metrics need of the scenario.
+
+    Parameters
+    ----------
+    records : pandas.DataFrame
+        ``Result.records``: one row per (step, tier) in step-major order.
+    scenario : Scenario
+        The scenario that was run.
+    steps : int
+        Steps simulated.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from minders.scenario import Scenario
+    >>> s = Scenario.model_validate({"tiers": {"w": {"size": 10, "minded_by": "m", "span": 5},
+    ...                                        "m": {"size": "auto"}}})
+    >>> rec = pd.DataFrame({"step": [0, 0, 1, 1], "tier": ["w", "m", "w", "m"],
+    ...                     "defections": [1, 0, 2, 1]})
+    >>> RunView(rec, s, steps=2).series("defections", ["w"]).tolist()
+    [1.0, 2.0]
+    """
+
+    def __init__(self, records: pd.DataFrame, scenario: Any, steps: int) -> None:
+        self.records = records
+        self.scenario = scenario
+        self.steps = int(steps)
+        if "tier" in records.columns:
+            self.tiers = [str(t) for t in dict.fromkeys(records["tier"].astype(str))]
+        else:
+            self.tiers = []
+        self._cache: dict[str, np.ndarray] = {}
+
+    @property
+    def years(self) -> float:
+        """Length of the run in years (``run.steps_per_year``, 52 when the kind has none)."""
+        per_year = getattr(self.scenario.run, "steps_per_year", 52)
+        return self.steps / per_year
+
+    def matrix(self, column: str) -> np.ndarray:
+        """The column as a float (step x tier) array (one column when records have no tiers)."""
+        if column not in self._cache:
+            if column not in self.records.columns:
+                known = ", ".join(c for c in self.records.columns if c not in ("step", "tier"))
+                raise ScenarioError("metrics.column", column, f"a column of the records ({known})")
+            values = self.records[column].to_numpy(dtype=float)
+            width = max(1, len(self.tiers))
+            self._cache[column] = values.reshape(-1, width)
+        return self._cache[column]
+
+    def select(self, tiers: list[str] | None) -> list[int]:
+        """Column indices of ``tiers`` (all when None)."""
+        if tiers is None:
+            return list(range(max(1, len(self.tiers))))
+        missing = [t for t in tiers if t not in self.tiers]
+        if missing:
+            raise ScenarioError("metrics.tier", missing[0], f"a tier ({', '.join(self.tiers)})")
+        return [self.tiers.index(t) for t in tiers]
+
+    def series(self, column: str, tiers: list[str] | None) -> np.ndarray:
+        """Per-step sum of a count column over ``tiers``."""
+        return self.matrix(column)[:, self.select(tiers)].sum(axis=1)
+
+    def positions(self, tiers: list[str] | None) -> int:
+        """Number of positions in ``tiers`` (all when None)."""
+        sizes = self.scenario.tier_sizes()
+        return int(sum(sizes[t] for t in (tiers if tiers is not None else sizes)))
+
+
+class Metric(BaseModel):
+    """Base of all metrics: an optional column ``name`` and the tiers to pool.
+
+    Subclasses set ``kind`` (a literal), ``summary`` (one line) and ``compute``.
+
+    Examples
+    --------
+    >>> Defections(tier="workers").label, Defections(name="d").label
+    ('defections_workers', 'd')
+    """
+
+    model_config = _STRICT
+    kind: str
+    name: str | None = Field(None, description="Column name in the results (default: derived).")
+    tier: Tiers = None
+
+    #: One line for ``docs/experiments.md`` and help texts.
+    summary: ClassVar[str] = ""
+
+    @property
+    def label(self) -> str:
+        """The column this metric gets in the runs table."""
+        if self.name:
+            return self.name
+        return self.kind + ("_" + "+".join(self.tier) if self.tier else "")
+
+    def compute(self, view: RunView) -> float:  # pragma: no cover - abstract
+        """The metric's value for one run."""
+        raise NotImplementedError
+
+    def check(self, tiers: list[str], columns: list[str] | None) -> None:
+        """Raise :class:`ScenarioError` (field relative to the metric) if it cannot apply here."""
+        for tier in self.tier or []:
+            if tier not in tiers:
+                raise ScenarioError("tier", tier, f"a tier of the scenario ({', '.join(tiers)})")
+
+
+class Defections(Metric):
+    """Total successful defections over the run."""
+
+    kind: Literal["defections"] = "defections"
+    summary: ClassVar[str] = "total defections over the run"
+
+    def compute(self, view: RunView) -> float:
+        """Sum of the ``defections`` flow."""
+        return float(view.series("defections", self.tier).sum())
+
+
+class DefectionsPerYear(Metric):
+    """Mean yearly number of defections."""
+
+    kind: Literal["defections_per_year"] = "defections_per_year"
+    summary: ClassVar[str] = "defections per year (count)"
+
+    def compute(self, view: RunView) -> float:
+        """Total defections divided by the run's length in years."""
+        return float(view.series("defections", self.tier).sum() / view.years)
+
+
+class DefectionRate(Metric):
+    """Yearly defection rate: defections per year per position of the pooled tiers."""
+
+    kind: Literal["defection_rate"] = "defection_rate"
+    summary: ClassVar[str] = "defections per year / positions (share of the tiers per year)"
+
+    def compute(self, view: RunView) -> float:
+        """Defections per year over positions."""
+        total = view.series("defections", self.tier).sum()
+        return float(total / view.years / view.positions(self.tier))
+
+
+class PeakSurpriseGap(Metric):
+    """Largest surprise gap (true minus measured discontent) over the run."""
+
+    kind: Literal["peak_surprise_gap"] = "peak_surprise_gap"
+    summary: ClassVar[str] = "max over steps of true - measured discontent (pooled tiers)"
+
+    def compute(self, view: RunView) -> float:
+        """Pooled gap: (aggrieved - active) / in post, per step; its maximum."""
+        in_post = view.series("in_post", self.tier)
+        hidden = view.series("aggrieved", self.tier) - view.series("active", self.tier)
+        gap = np.divide(hidden, in_post, out=np.zeros_like(hidden), where=in_post > 0)
+        return float(gap.max()) if gap.size else 0.0
+
+
+class CascadeSize(Metric):
+    """Largest number of defections within ``window`` consecutive steps."""
+
+    kind: Literal["cascade_size"] = "cascade_size"
+    window: int = Field(4, ge=1, description="Steps in the moving window.")
+    summary: ClassVar[str] = "most defections in any `window` consecutive steps (default 4)"
+
+    def compute(self, view: RunView) -> float:
+        """Maximum of the moving sum of defections."""
+        return float(_moving_sum(view.series("defections", self.tier), self.window).max(initial=0))
+
+
+class _CascadeRule(Metric):
+    """A cascade: at least ``threshold`` x positions defect within ``window`` steps."""
+
+    window: int = Field(4, ge=1, description="Steps in the moving window.")
+    threshold: float = Field(
+        0.01, gt=0.0, description="Share of the pooled tiers' positions that makes a cascade."
+    )
+
+    def _first(self, view: RunView) -> int | None:
+        moving = _moving_sum(view.series("defections", self.tier), self.window)
+        hits = np.flatnonzero(moving >= self.threshold * view.positions(self.tier))
+        return int(hits[0]) if hits.size else None
+
+
+class Cascade(_CascadeRule):
+    """1 if a cascade happened, else 0 (its mean over replicates is the cascade probability)."""
+
+    kind: Literal["cascade"] = "cascade"
+    summary: ClassVar[str] = ("1 if >= `threshold` (0.01) of positions defect within `window` "
+                              "steps, else 0")
+
+    def compute(self, view: RunView) -> float:
+        """Indicator of a cascade."""
+        return 0.0 if self._first(view) is None else 1.0
+
+
+class TimeToCascade(_CascadeRule):
+    """Step at which the first cascade completes; the horizon (``steps``) when none does."""
+
+    kind: Literal["time_to_cascade"] = "time_to_cascade"
+    summary: ClassVar[str] = "first step a cascade completes; `steps` if none (censored)"
+
+    def compute(self, view: RunView) -> float:
+        """Step index of the first cascade, censored at the horizon."""
+        first = self._first(view)
+        return float(view.steps if first is None else first)
+
+
+class SurveillanceHeadcount(Metric):
+    """Positions in minder tiers (``tier`` restricts to some of them)."""
+
+    kind: Literal["surveillance_headcount"] = "surveillance_headcount"
+    summary: ClassVar[str] = "positions in minder tiers (a design quantity, same every run)"
+
+    def compute(self, view: RunView) -> float:
+        """Sum of the sizes of the minder tiers."""
+        minders = view.scenario.minder_tiers()
+        chosen = [t for t in (self.tier or minders) if t in minders]
+        return float(view.positions(chosen)) if chosen else 0.0
+
+
+class SurveillanceShare(Metric):
+    """Minder positions as a share of all positions."""
+
+    kind: Literal["surveillance_share"] = "surveillance_share"
+    summary: ClassVar[str] = "positions in minder tiers / all positions"
+
+    def compute(self, view: RunView) -> float:
+        """Headcount over population."""
+        headcount = SurveillanceHeadcount(tier=self.tier).compute(view)
+        return headcount / view.positions(None)
+
+
+class _ColumnMetric(Metric):
+    """A statistic of any records column."""
+
+    column: str = Field(description="A column of the records.")
+
+    @property
+    def label(self) -> str:
+        """Column name in the runs table (default ``KIND_COLUMN[_TIER]``)."""
+        if self.name:
+            return self.name
+        return f"{self.kind}_{self.column}" + ("_" + "+".join(self.tier) if self.tier else "")
+
+    def values(self, view: RunView) -> np.ndarray:
+        """Per-step values: counts summed over tiers; a ratio column needs a single tier."""
+        from minders.records import RATE_COLUMNS
+
+        if self.column in RATE_COLUMNS:
+            chosen = view.select(self.tier)
+            if len(chosen) != 1:
+                raise ScenarioError(f"metrics.{self.label}.tier", self.tier,
+                                    f"a single tier for the ratio column '{self.column}'")
+            return view.matrix(self.column)[:, chosen[0]]
+        return view.series(self.column, self.tier)
+
+    def check(self, tiers: list[str], columns: list[str] | None) -> None:
+        """Also check that the column exists (when the records' columns are known)."""
+        super().check(tiers, columns)
+        if columns is not None and self.column not in columns:
+            raise ScenarioError("column", self.column,
+                                f"a column of the records ({', '.join(columns)})")
+        from minders.records import RATE_COLUMNS
+
+        if self.column in RATE_COLUMNS and (self.tier is None or len(self.tier) != 1):
+            if len(tiers) != 1:
+                raise ScenarioError("tier", self.tier,
+                                    f"a single tier for the ratio column '{self.column}'")
+
+
+class Total(_ColumnMetric):
+    """Sum over the steps of a column (a flow such as ``arrests``)."""
+
+    kind: Literal["total"] = "total"
+    summary: ClassVar[str] = "sum over steps of `column` (e.g. arrests, purges)"
+
+    def compute(self, view: RunView) -> float:
+        """Sum over steps."""
+        return float(self.values(view).sum())
+
+
+class Peak(_ColumnMetric):
+    """Maximum over the steps of a column."""
+
+    kind: Literal["peak"] = "peak"
+    summary: ClassVar[str] = "max over steps of `column`"
+
+    def compute(self, view: RunView) -> float:
+        """Maximum over steps."""
+        return float(self.values(view).max(initial=-np.inf))
+
+
+class Final(_ColumnMetric):
+    """Value of a column at the last step."""
+
+    kind: Literal["final"] = "final"
+    summary: ClassVar[str] = "`column` at the last step"
+
+    def compute(self, view: RunView) -> float:
+        """Last value."""
+        values = self.values(view)
+        return float(values[-1]) if values.size else float("nan")
+
+
+class Mean(_ColumnMetric):
+    """Mean over the steps of a column."""
+
+    kind: Literal["mean"] = "mean"
+    summary: ClassVar[str] = "mean over steps of `column`"
+
+    def compute(self, view: RunView) -> float:
+        """Mean over steps."""
+        values = self.values(view)
+        return float(values.mean()) if values.size else float("nan")
+
+
+#: The registry: metric kind -> class.
+METRICS: dict[str, type[Metric]] = {
+    cls.model_fields["kind"].default: cls
+    for cls in (
+        Defections, DefectionsPerYear, DefectionRate, PeakSurpriseGap, CascadeSize, Cascade,
+        TimeToCascade, SurveillanceHeadcount, SurveillanceShare, Total, Peak, Final, Mean,
+    )
+}
+
+MetricSpec = Annotated[
+    Defections | DefectionsPerYear | DefectionRate | PeakSurpriseGap | CascadeSize | Cascade
+    | TimeToCascade | SurveillanceHeadcount | SurveillanceShare | Total | Peak | Final | Mean,
+    Field(discriminator="kind"),
+]
+
+
+def parse_metric(data: dict[str, Any]) -> Metric:
+    """Validate one metric given as a dict (as it travels to a worker).
+
+    Examples
+    --------
+    >>> parse_metric({"kind": "total", "column": "arrests"}).label
+    'total_arrests'
+    """
+    kind = data.get("kind")
+    if kind not in METRICS:
+        raise ScenarioError("metrics.kind", kind, f"one of {', '.join(METRICS)}")
+    return METRICS[kind].model_validate(data)
+
+
+def compute_metrics(result: Any, metrics: list[Metric]) -> list[float]:
+    """Every metric's value for one :class:`~minders.result.Result`.
+
+    Examples
+    --------
+    >>> import minders
+    >>> s = minders.Scenario.model_validate({"run": {"steps": 4}, "tiers": {
+    ...     "w": {"size": 40, "minded_by": "m", "span": 10}, "m": {"size": "auto"}}})
+    >>> compute_metrics(minders.simulate(s), [parse_metric({"kind": "surveillance_headcount"})])
+    [4.0]
+    """
+    view = RunView(result.records, result.scenario, result.steps)
+    return [metric.compute(view) for metric in metrics]
+
+
+def _moving_sum(values: np.ndarray, window: int) -> np.ndarray:
+    """Sum of each ``window`` consecutive values ending at every step (shorter at the start)."""
+    cumulative = np.cumsum(values)
+    shifted = np.concatenate([np.zeros(min(window, values.size)), cumulative[:-window]])
+    return cumulative - shifted[: values.size]
