@@ -18,7 +18,15 @@ kernel against a plain NumPy reference.
 
 from __future__ import annotations
 
-import numba as nb
+import os
+
+# Numba's OpenMP layer keeps idle threads spinning by default; on a busy or small machine
+# (2 cores shared with sweep workers, a dashboard, a browser) that spinning steals the
+# cores from the work and made steps 10-100x slower in our measurements. Passive waiting
+# costs nothing measurable on a quiet machine. Only a default: the user's setting wins.
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+
+import numba as nb  # noqa: E402
 import numpy as np
 
 from minders.population import ACTIVE, DEFECTED, FALSIFYING, JAILED, LOYAL, PURGED
