@@ -188,3 +188,31 @@ def test_step_after_horizon_is_refused(small):
     sim.run()
     with pytest.raises(RuntimeError, match="over"):
         sim.step()
+
+
+def test_burn_in_is_the_unrecorded_start_of_a_longer_run(small):
+    """A burn-in of B steps gives exactly the last S steps of a run of B + S steps,
+    with the shocks moved by B: the clock of the random streams runs through the burn-in."""
+    burn_in = 15
+    settled = simulate(small.with_overrides({"run.burn_in": burn_in}), seed=4).records
+    shifted = small.with_overrides({
+        "run.steps": small.run.steps + burn_in,
+        "shocks.0.start": small.shocks[0].start + burn_in,
+        "shocks.0.end": small.shocks[0].end + burn_in,
+    })
+    long = simulate(shifted, seed=4).records
+    tail = long[long.step >= burn_in].assign(step=lambda r: r.step - burn_in)
+    pd.testing.assert_frame_equal(settled, tail.reset_index(drop=True))
+
+
+def test_burn_in_absorbs_the_start_up_rush():
+    """Everyone starts quiet; the would-be leavers with an opportunity go at once. After a
+    burn-in the first recorded year looks like the second."""
+    scenario = make_scenario(base=OPEN_BORDER).with_overrides(
+        {"run.steps": 104, "tiers.workers.replace_delay": 4}
+    )
+    plain = simulate(scenario, seed=1).records["defections"].to_numpy()
+    assert plain[:52].sum() > 1.5 * plain[52:].sum()
+    settled = simulate(scenario.with_overrides({"run.burn_in": 520}), seed=1).records
+    first, second = settled["defections"][:52].sum(), settled["defections"][52:].sum()
+    assert 0 < second and first < 1.5 * second

@@ -66,9 +66,11 @@ class Simulation:
         self.scenario = scenario
         self.seed = scenario.run.seed if seed is None else int(seed)
         self.steps = scenario.run.steps if steps is None else int(steps)
+        self.burn_in = scenario.run.burn_in
         self.population: Population = build_population(scenario, self.seed)
         self.graph: Graph = build_graph(self.population, scenario.network, self.seed)
-        self.schedule: Schedule = build_schedule(scenario, self.steps)
+        # One row per internal step: the burn-in first, then the recorded steps.
+        self.schedule: Schedule = build_schedule(scenario, self.steps, self.burn_in)
         tiers = [scenario.tiers[name] for name in self.population.tier_names]
         self.p_detect = np.array([t.p_detect for t in tiers])
         self.abroad_chance = np.array([t.abroad_chance for t in tiers])
@@ -93,7 +95,8 @@ class Simulation:
         kernels.grievance(start.hardship, start.fear, start.tier, self.schedule.legitimacy[0],
                           self.grievance)
         start.status[:] = np.where(self.grievance > start.threshold, FALSIFYING, LOYAL)
-        self.t = 0
+        self.t = 0  # recorded steps done
+        self.clock = 0  # internal steps done, burn-in included (keys the random streams)
         self.wall_time = 0.0
 
     # ------------------------------------------------------------------ one step
@@ -112,10 +115,20 @@ class Simulation:
             status[back] = np.where(g > pop.threshold[back], FALSIFYING, LOYAL)
 
     def step(self) -> None:
-        """Advance the world by one step and record it."""
-        t = self.t
-        if t >= self.steps:
+        """Advance the world by one recorded step (after the burn-in, on the first call)."""
+        if self.t >= self.steps:
             raise RuntimeError(f"the run is over: all {self.steps} steps are done")
+        while self.clock < self.burn_in:
+            self._advance()
+        self._advance()
+        self.records.store(self.t, self._tally, self._p_detect_now)
+        if self.scenario.run.check:
+            self.check_invariants()
+        self.t += 1
+
+    def _advance(self) -> None:
+        """One step of the model at internal time ``clock`` (MODEL.md, 'One step')."""
+        t = self.clock
         pop, graph, schedule, params = self.population, self.graph, self.schedule, self.scenario
         model = params.model
         legitimacy = schedule.legitimacy[t]
@@ -154,12 +167,10 @@ class Simulation:
             pop.status, self.event, pop.tier, self.grievance, pop.threshold, pop.is_minder,
             pop.watched_tier, self._tally,
         )
-        self.records.store(t, self._tally, p_detect)
+        self._p_detect_now = p_detect
         # Leaks lower the detection of the tier a defecting minder watched, from the next step.
         self.p_detect = np.maximum(0.0, self.p_detect - model.leak * leaks)
-        if params.run.check:
-            self.check_invariants()
-        self.t += 1
+        self.clock += 1
 
     def check_invariants(self) -> None:
         """Assert that per tier the stocks add up to the positions (debug/check mode)."""

@@ -115,6 +115,12 @@ class RunParams(BaseModel):
     steps_per_year: int = Field(
         52, ge=1, description="Steps in a year (52: one step is a week). Used for yearly rates."
     )
+    burn_in: int = Field(
+        0, ge=0,
+        description="Steps run before step 0, without shocks and without records, so that the "
+        "population settles from its all-quiet start (the pent-up would-be leavers go first).",
+        json_schema_extra={"unit": "steps"},
+    )
     check: bool = Field(
         False, description="Assert the model's invariants every step (slower; for debugging)."
     )

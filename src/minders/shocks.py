@@ -42,8 +42,11 @@ class Schedule:
     info: np.ndarray
 
 
-def build_schedule(scenario: Scenario, steps: int) -> Schedule:
-    """Tabulate the shocks of ``scenario`` over ``steps`` steps.
+def build_schedule(scenario: Scenario, steps: int, burn_in: int = 0) -> Schedule:
+    """Tabulate the shocks of ``scenario`` over ``burn_in + steps`` steps.
+
+    The first ``burn_in`` rows hold the baseline (no shock acts during the
+    burn-in); shock steps count from the end of the burn-in.
 
     Overlapping ``legitimacy`` shocks: the later one in the file wins;
     multipliers multiply; ``pull`` and ``info_ops`` add up. With ``ramp``,
@@ -58,7 +61,7 @@ def build_schedule(scenario: Scenario, steps: int) -> Schedule:
     [0.8, 0.8, 0.8, 0.8, 0.2, 0.2, 0.8, 0.8, 0.8, 0.8]
     """
     names = list(scenario.tiers)
-    shape = (steps, len(names))
+    shape = (burn_in + steps, len(names))
     base_legitimacy = np.array([scenario.tiers[n].legitimacy for n in names])
     legitimacy = np.broadcast_to(base_legitimacy, shape).copy()
     detection = np.ones(shape)
@@ -75,7 +78,7 @@ def build_schedule(scenario: Scenario, steps: int) -> Schedule:
         t = np.arange(start, end)
         phase = np.minimum(1.0, (t - start + 1) / shock.ramp) if shock.ramp else np.ones(t.size)
         phase = phase[:, None]
-        rows = slice(start, end)
+        rows = slice(burn_in + start, burn_in + end)
         if shock.kind == "legitimacy":
             old = legitimacy[rows][:, cols]
             legitimacy[rows, cols] = old + phase * (shock.value - old)
