@@ -127,3 +127,33 @@ def test_atomic_save_leaves_nothing_on_failure(tmp_path):
 def test_version_and_help():
     assert runner.invoke(app, ["--version"]).output.startswith("minders ")
     assert "run" in runner.invoke(app, ["--help"]).output
+
+
+def test_out_that_is_a_file_and_unwritable_out_exit_2(tmp_path):
+    afile = tmp_path / "taken"
+    afile.write_text("x")
+    result = runner.invoke(app, ["run", str(PYONGYANG), "--steps", "2", "--quiet",
+                                 "--set", "tiers.residents.size=500", "--out", str(afile)])
+    assert result.exit_code == 2 and "not a file" in result.output
+    locked = tmp_path / "locked"
+    locked.mkdir()
+    locked.chmod(0o500)
+    result = runner.invoke(app, ["run", str(PYONGYANG), "--steps", "2", "--quiet",
+                                 "--set", "tiers.residents.size=500",
+                                 "--out", str(locked / "sub")])
+    if os.geteuid() != 0:  # root may write anywhere
+        assert result.exit_code == 2 and "writable folder" in result.output
+
+
+def test_short_run_notes_the_shocks_it_leaves_out_and_records_what_ran(tmp_path):
+    result = runner.invoke(app, ["run", str(PYONGYANG), "--steps", "3", "--seed", "9",
+                                 "--set", "tiers.residents.size=500", "--out", str(tmp_path)])
+    assert result.exit_code == 0
+    assert "coup" in result.output  # the note goes to stderr, which CliRunner mixes in
+    meta = json.loads((tmp_path / "run.json").read_text())
+    assert meta["scenario"]["run"]["seed"] == 9 and meta["scenario"]["run"]["steps"] == 3
+
+
+def test_validate_checks_the_graph_file_exists():
+    result = runner.invoke(app, ["validate", str(PYONGYANG), "--set", "network.file=nope.csv"])
+    assert result.exit_code == 2 and "existing graph file" in result.output

@@ -28,3 +28,14 @@ def test_result_tables_summary_and_files(small, tmp_path):
     meta = json.loads(paths["run"].read_text())
     assert meta["scenario_hash"] == small.scenario_hash()
     assert meta["tier_sizes"] == small.tier_sizes()
+
+
+def test_top_level_simulate_runs_every_kind():
+    import minders
+
+    from .conftest import ROOT
+
+    riot = minders.load_scenario(ROOT / "scenarios" / "granovetter_riot.toml")
+    result = minders.simulate(riot)
+    assert result.records["active"].iloc[-1] == 100  # Granovetter (1978): everyone riots
+    assert result.summary() is not None

@@ -145,3 +145,18 @@ def test_bad_files(tmp_path):
     other.write_text("{}")
     with pytest.raises(ScenarioError, match=".toml, .yaml"):
         load_scenario(other)
+
+
+def test_override_typos_and_malformed_values_are_refused():
+    with pytest.raises(ScenarioError, match=r"tiers.resident: expected the name of a tier"):
+        make_scenario().with_overrides(["tiers.resident.span=3"])
+    with pytest.raises(ScenarioError, match="quote strings"):
+        parse_override("shocks.0.tiers=[residents]")
+    assert parse_override('shocks.0.tiers=["residents"]')[1] == ["residents"]
+
+
+def test_a_single_override_string_is_accepted():
+    from .conftest import ROOT
+
+    scenario = load_scenario(ROOT / "scenarios" / "pyongyang.toml", "model.purge_rate=0.2")
+    assert scenario.model.purge_rate == 0.2

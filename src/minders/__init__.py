@@ -11,8 +11,9 @@ Examples
 
 from importlib.metadata import PackageNotFoundError, version
 
-from minders.engine import Simulation, simulate
+from minders.engine import Simulation
 from minders.errors import ScenarioError
+from minders.kinds import simulate
 from minders.result import Result
 from minders.scenario import Scenario, load_scenario
 

@@ -89,6 +89,13 @@ def run(
     except ScenarioError as exc:
         fail(exc)
     target = out if out is not None else Path("results") / spec.name
+    if target.exists() and not target.is_dir():
+        fail(ScenarioError("--out", str(target), "a folder for the results, not a file"))
+    if steps is not None and steps < spec.run.steps:
+        late = [s.label or s.kind for s in getattr(spec, "shocks", []) if s.start >= steps]
+        if late:
+            errors().print(f"[yellow]note:[/] --steps {steps} ends before the shock(s) "
+                           f"{', '.join(late)}; they do not happen in this run")
     label = f"[bold]{spec.name}[/] seed {spec.run.seed if seed is None else seed}"
     try:
         with Progress(
@@ -105,6 +112,8 @@ def run(
         paths = result.save(target)
     except ScenarioError as exc:  # found while building (e.g. memory, graph file)
         fail(exc)
+    except OSError as exc:  # the results folder cannot be written
+        fail(ScenarioError("--out", str(target), f"a writable folder ({exc.strerror})"))
     except KeyboardInterrupt:
         errors().print("[yellow]interrupted:[/] no results were written")
         raise typer.Exit(130) from None
@@ -154,6 +163,8 @@ def validate(scenario: ScenarioPath, set_: SetOption = None) -> None:
         spec = load_scenario(scenario, set_ or [])
         if spec.kind == "minders":
             check_fits(spec)
+            if spec.network.file is not None and not Path(spec.network.file).is_file():
+                raise ScenarioError("network.file", spec.network.file, "an existing graph file")
     except ScenarioError as exc:
         fail(exc)
     if spec.kind != "minders":

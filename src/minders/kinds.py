@@ -102,3 +102,27 @@ def _importable(module: str) -> bool:
         return importlib.util.find_spec(module) is not None
     except ModuleNotFoundError:
         return False
+
+
+def simulate(scenario: Any, seed: int | None = None, steps: int | None = None,
+             progress: Callable[[int, int], None] | None = None) -> Any:
+    """Run a scenario of any kind once and return its :class:`~minders.result.Result`.
+
+    Parameters
+    ----------
+    scenario : pydantic model
+        From :func:`minders.load_scenario` (the minders model or a classic kind).
+    seed : int, optional
+        Base seed (default: the scenario's ``run.seed``).
+    steps : int, optional
+        Horizon (default: the scenario's ``run.steps``).
+    progress : callable, optional
+        Called as ``progress(done, total)`` after each step.
+
+    Examples
+    --------
+    >>> import minders
+    >>> riot = minders.load_scenario("scenarios/granovetter_riot.toml")  # doctest: +SKIP
+    >>> minders.simulate(riot).records.tail(1)  # doctest: +SKIP
+    """
+    return get(scenario.kind).simulate(scenario, seed=seed, steps=steps, progress=progress)

@@ -69,10 +69,14 @@ class Result:
     def metadata(self) -> dict[str, Any]:
         """What ``run.json`` holds: the resolved scenario, its hash, seed, versions, timing."""
         from minders import __version__
+        from minders.scenario import content_hash
 
+        # The scenario as run: the seed and horizon actually used (--seed, --steps).
+        scenario = self.scenario.model_dump(mode="json")
+        scenario["run"].update(seed=self.seed, steps=self.steps)
         return {
-            "scenario": self.scenario.model_dump(mode="json"),
-            "scenario_hash": self.scenario.scenario_hash(),
+            "scenario": scenario,
+            "scenario_hash": content_hash(scenario),
             "seed": self.seed,
             "steps": self.steps,
             **({"tier_sizes": self.scenario.tier_sizes()} if self.scenario.kind == "minders"
@@ -121,6 +125,10 @@ class Result:
         return {key: directory / name for key, name in names.items()}
 
 
+_UMASK = os.umask(0)
+os.umask(_UMASK)
+
+
 @contextlib.contextmanager
 def atomic_path(target: Path):
     """Yield a temporary path beside ``target``; rename it onto ``target`` on success only."""
@@ -128,6 +136,7 @@ def atomic_path(target: Path):
     fd, name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
     os.close(fd)
     tmp = Path(name)
+    os.chmod(tmp, 0o666 & ~_UMASK)  # mkstemp makes 0600; give the file the usual mode
     try:
         yield tmp
         os.replace(tmp, target)

@@ -415,13 +415,18 @@ class Scenario(BaseModel):
 
     def scenario_hash(self) -> str:
         """SHA-256 of the canonical JSON of the resolved scenario."""
-        canonical = json.dumps(self.model_dump(mode="json"), sort_keys=True, separators=(",", ":"))
-        return hashlib.sha256(canonical.encode()).hexdigest()
+        return content_hash(self.model_dump(mode="json"))
 
     def with_overrides(self, overrides: list[str] | dict[str, Any]) -> Scenario:
         """Return a copy with dotted-path overrides applied (see :func:`apply_overrides`)."""
         data = self.model_dump(mode="json", exclude_unset=False)
         return validate_scenario(apply_overrides(data, overrides))
+
+
+def content_hash(data: Any) -> str:
+    """SHA-256 of the canonical JSON (sorted keys, no spaces) of ``data``."""
+    canonical = json.dumps(data, sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(canonical.encode()).hexdigest()
 
 
 # --------------------------------------------------------------------------- loading
@@ -473,12 +478,25 @@ def parse_override(text: str) -> tuple[str, Any]:
     try:
         value = tomllib.loads(f"v = {raw}")["v"]
     except tomllib.TOMLDecodeError:
-        value = raw
+        if raw.startswith(("[", "{", '"', "'")):  # meant as a TOML value: say what is wrong
+            raise ScenarioError(
+                f"--set {key}", raw,
+                'a TOML value (quote strings inside lists and tables: ["residents"])',
+            ) from None
+        value = raw  # a bare word is taken as a string
     return key, value
 
 
-def apply_overrides(data: dict[str, Any], overrides: list[str] | dict[str, Any]) -> dict[str, Any]:
-    """Set values in a raw scenario dict by dotted path (``shocks.0.value`` indexes lists)."""
+def apply_overrides(
+    data: dict[str, Any], overrides: str | list[str] | dict[str, Any]
+) -> dict[str, Any]:
+    """Set values in a raw scenario dict by dotted path (``shocks.0.value`` indexes lists).
+
+    A path through ``tiers`` must name an existing tier (a typo would otherwise
+    create a new, incomplete tier); other missing sections are created.
+    """
+    if isinstance(overrides, str):
+        overrides = [overrides]
     pairs = overrides.items() if isinstance(overrides, dict) else map(parse_override, overrides)
     for key, value in pairs:
         parts = key.split(".")
@@ -490,6 +508,10 @@ def apply_overrides(data: dict[str, Any], overrides: list[str] | dict[str, Any])
                     raise ScenarioError(key, value, f"an index < {len(node)} at '{where}'")
                 node = node[int(part)]
             elif isinstance(node, dict):
+                if depth == 1 and parts[0] == "tiers" and part not in node:
+                    raise ScenarioError(
+                        where, part, f"the name of a tier ({', '.join(map(str, node))})"
+                    )
                 node = node.setdefault(part, {})
             else:
                 raise ScenarioError(key, value, f"a path into sections, but '{where}' is a value")
@@ -528,7 +550,7 @@ def validate_scenario(data: dict[str, Any]) -> Any:
 
 
 def load_scenario(
-    path: str | Path, overrides: list[str] | dict[str, Any] | None = None
+    path: str | Path, overrides: str | list[str] | dict[str, Any] | None = None
 ) -> Scenario:
     """Read, override and validate a scenario file.
 
