@@ -94,7 +94,8 @@ BAD = [
      "tiers.security.size", "'auto' needs"),
     ({"tiers.residents.hardship": {"kind": "beta", "a": -1, "b": 2}},
      "tiers.residents.hardship.a", "greater than 0"),
-    ({"tiers.residents.hardship": {"kind": "gamma"}}, "tiers.residents.hardship", "tag"),
+    ({"tiers.residents.hardship": {"kind": "gamma"}}, "tiers.residents.hardship.kind",
+     "one of constant, uniform, beta, normal"),
     ({"tiers.residents.minded_by": "minders", "tiers.residents.span": None},
      "tiers.residents.span", "required with minded_by"),
 ]

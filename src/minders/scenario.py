@@ -658,6 +658,9 @@ def translate_error(err: dict[str, Any], cls: type[BaseModel] = Scenario) -> Sce
         allowed = allowed_fields(cls, err["loc"])
         expected = "a known field" + (f" ({', '.join(allowed)})" if allowed else "")
         return ScenarioError(field, value if value is not None else loc[-1], expected)
+    if kind in ("union_tag_invalid", "union_tag_not_found"):  # e.g. kind = "gamma"
+        tags = str(ctx.get("expected_tags", "")).replace("'", "")
+        return ScenarioError(f"{field}.kind", ctx.get("tag", "nothing"), f"one of {tags}")
     if kind == "missing":
         return ScenarioError(field, "nothing", "a value (this field is required)")
     message = err["msg"]
