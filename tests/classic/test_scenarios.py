@@ -105,3 +105,62 @@ def test_cli_reports_a_bad_classic_scenario_with_status_2(tmp_path):
     result = runner.invoke(app, ["run", str(path), "--out", str(tmp_path / "o")])
     assert result.exit_code == 2
     assert "cops.density" in result.output
+
+
+@pytest.mark.parametrize(("data", "field", "value"), [
+    ({"kind": "epstein", "run": {"steps": 350},
+      "legitimacy": {"changes": [{"start": 400, "value": 0.5}]}},
+     "legitimacy.changes.0.start", 400),
+    ({"kind": "epstein", "run": {"steps": 350}, "legitimacy": {"changes": [
+        {"start": 50, "value": 0.5}, {"start": 351, "value": 0.4}]}},
+     "legitimacy.changes.1.start", 351),
+    ({"kind": "kuran", "run": {"steps": 200}, "population": {"threshold": [0, 0.5, 1]},
+      "shocks": [{"step": 500, "shift": -0.1}]}, "shocks.0.step", 500),
+])
+def test_events_outside_the_horizon_are_refused(data, field, value):
+    with pytest.raises(ScenarioError) as info:
+        validate_scenario(data)
+    assert info.value.field == field, str(info.value)
+    assert info.value.value == value
+    steps = data["run"]["steps"]
+    assert f"a step inside the horizon [1, {steps}]" in str(info.value)
+
+
+def test_events_on_the_last_step_are_accepted():
+    epstein = validate_scenario({"kind": "epstein", "run": {"steps": 350},
+                                 "legitimacy": {"changes": [{"start": 350, "value": 0.5}]}})
+    assert epstein.legitimacy.changes[0].start == 350
+    kuran = validate_scenario({"kind": "kuran", "run": {"steps": 200},
+                               "population": {"threshold": [0, 0.5, 1]},
+                               "shocks": [{"step": 200, "shift": -0.1}]})
+    assert kuran.shocks[0].step == 200
+
+
+@pytest.mark.parametrize(("threshold", "field", "value"), [
+    (1.5, "cascade.threshold", 1.5),
+    (-0.5, "cascade.threshold", -0.5),
+    ({"kind": "uniform", "low": -0.1, "high": 0.5}, "cascade.threshold.low", -0.1),
+    ({"kind": "uniform", "low": 0.1, "high": 1.2}, "cascade.threshold.high", 1.2),
+    ({"kind": "normal", "mean": 0.2, "sd": 0.05}, "cascade.threshold.low", None),
+    ({"kind": "normal", "mean": 0.2, "sd": 0.05, "low": 0, "high": 2},
+     "cascade.threshold.high", 2),
+    ({"kind": "empirical", "values": [0.1, 1.1]}, "cascade.threshold.values.1", 1.1),
+    ([0.1, 0.2, -0.3, 0.4], "cascade.threshold.values.2", -0.3),
+])
+def test_watts_threshold_is_a_share_in_0_1(threshold, field, value):
+    with pytest.raises(ScenarioError) as info:
+        validate_scenario({"kind": "watts", "network": {"nodes": 4, "mean_degree": 2},
+                           "cascade": {"threshold": threshold}})
+    assert info.value.field == field, str(info.value)
+    assert info.value.value == value
+    assert "a value in [0, 1]" in str(info.value)
+
+
+@pytest.mark.parametrize("threshold", [
+    0.0, 1.0, 0.18, {"kind": "uniform", "low": 0, "high": 1}, [0, 0.5, 1, 0.2],
+    {"kind": "normal", "mean": 0.2, "sd": 0.05, "low": 0, "high": 1},
+])
+def test_watts_thresholds_inside_0_1_are_accepted(threshold):
+    scenario = validate_scenario({"kind": "watts", "network": {"nodes": 4, "mean_degree": 2},
+                                  "cascade": {"threshold": threshold}})
+    assert scenario.kind == "watts"

@@ -119,6 +119,9 @@ def _bad(**changes):
     ({"design": {"method": "random"}}, "design.method", "'grid', 'lhs', 'sobol' or 'morris'"),
     ({"design": {"method": "sobol", "samples": 8}}, "parameters.tiers.workers.span.values",
      "low and high"),
+    ({"design": {"method": "sobol", "samples": 100}, "parameters/tiers.workers.span":
+      {"low": 5, "high": 40}}, "design.samples",
+     "a power of two for a sobol design (64 or 128)"),
     ({"parameters/tiers.workers.span": {"low": 5}}, "parameters.tiers.workers.span.low",
      "both low and high"),
     ({"parameters/tiers.workers.span": {"values": [5], "step": 2}},

@@ -79,6 +79,10 @@ def test_plan_command_writes_designs_choices_and_the_cost_curve(tiny, tmp_path):
     assert "cheapest designs" in first.output and "headcount" in first.output
     for name in ("plan.parquet", "choices.csv", "plan.json", "plan.png", "plan_runs.parquet"):
         assert (out / name).is_file(), name
+    probe = tmp_path / "probe"
+    probe.write_text("x")  # temporary files are 0600: what is saved has open()'s usual mode
+    for name in ("plan.parquet", "choices.csv", "plan.json", "plan.png", "plan_runs.parquet"):
+        assert (out / name).stat().st_mode & 0o777 == probe.stat().st_mode & 0o777, name
     designs = pd.read_parquet(out / "plan.parquet")
     again = runner.invoke(app, args, env={"COLUMNS": "200"})  # reuses the cached runs
     assert again.exit_code == 0

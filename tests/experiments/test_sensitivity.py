@@ -67,3 +67,55 @@ def test_sensitivity_needs_a_sampled_design_and_a_finished_sweep(tmp_path, grid_
         analyze(out)
     result = runner.invoke(app, ["sensitivity", str(grid_file), "--executor", "serial"])
     assert result.exit_code == 2 and "design.method" in result.output
+
+
+def test_sobol_table_notes_indices_outside_0_1_beyond_their_interval(tmp_path, monkeypatch):
+    from minders.experiments import sensitivity as module
+
+    path = write_experiment(tmp_path, experiment("sobol", 8))
+    args = ["sensitivity", str(path), "--out", str(tmp_path / "out"), "--executor", "serial",
+            "--resamples", "50"]
+    clean = runner.invoke(app, args, env={"COLUMNS": "200"})
+    assert clean.exit_code == 0, clean.output
+    assert "increase samples" not in clean.output
+
+    def noisy(*args, **kwargs):  # what a too small design can give
+        return {"S1": [-0.5, 0.1], "S1_conf": [0.1, 0.2], "ST": [1.4, 0.2], "ST_conf": [0.1, 0.1]}
+
+    monkeypatch.setattr(module, "_sobol", noisy)
+    flagged = runner.invoke(app, args, env={"COLUMNS": "200"})
+    assert flagged.exit_code == 0, flagged.output
+    words = " ".join(flagged.output.split())
+    assert "1 of 2 rows have S1 or ST outside [0, 1] beyond their interval" in words
+    assert "increase samples" in words
+
+
+def test_out_of_range_keeps_only_sobol_rows_outside_beyond_the_interval():
+    from minders.experiments.sensitivity import Sensitivity
+
+    table = pd.DataFrame({
+        "metric": ["m"] * 4, "parameter": ["a", "b", "c", "d"],
+        "S1": [-0.05, -0.3, 0.5, 0.2], "S1_conf": [0.1, 0.1, 0.1, float("nan")],
+        "ST": [1.05, 0.4, 1.2, 0.3], "ST_conf": [0.1, 0.1, 0.3, 0.1]})
+    assert Sensitivity("sobol", table, None, 0.95).out_of_range()["parameter"].tolist() == ["b"]
+    morris = pd.DataFrame({"metric": ["m"], "parameter": ["a"], "mu": [-3.0],
+                           "mu_star": [3.0], "mu_star_conf": [0.1], "sigma": [2.0]})
+    assert Sensitivity("morris", morris, None, 0.95).out_of_range().empty
+
+
+def test_saved_files_have_the_mode_of_ordinary_new_files(tmp_path):
+    """Temporary files are made 0600; what is renamed into place gets 0666 less the umask."""
+    import stat
+
+    out = tmp_path / "out"
+    run_sweep(write_experiment(tmp_path, experiment("sobol", 8)), out, "serial")
+    analyze(out, resamples=50).save(out)
+    probe = tmp_path / "probe"
+    probe.write_text("x")  # the mode open() gives under this process's umask
+    ordinary = stat.S_IMODE(probe.stat().st_mode)
+    modes = {path.relative_to(out).as_posix(): stat.S_IMODE(path.stat().st_mode)
+             for path in out.rglob("*") if path.is_file()}
+    for name in ("sensitivity/indices.csv", "sensitivity/sensitivity.png",
+                 "sensitivity/indices.parquet", "manifest.json", "points.parquet"):
+        assert modes[name] == ordinary, (name, oct(modes[name]))
+    assert all(mode == ordinary for mode in modes.values()), modes

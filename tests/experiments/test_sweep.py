@@ -181,3 +181,22 @@ def test_bad_experiment_file_exits_2_with_one_clear_line(tmp_path, content, word
     assert words in proc.stderr, proc.stderr
     assert "Traceback" not in proc.stderr + proc.stdout
     assert not (tmp_path / "results").exists()
+
+
+def test_sweep_caption_points_to_the_command_that_shows_all(tmp_path):
+    data = copy.deepcopy(GRID)
+    data.update({"replicates": 1, "parameters": {
+        "tiers.workers.span": {"values": list(range(5, 26))}}})  # 21 points
+    path = write_experiment(tmp_path, data)
+    out = tmp_path / "out"
+    swept = runner.invoke(app, ["sweep", str(path), "--out", str(out), "--executor", "serial"],
+                          env={"COLUMNS": "250"})
+    assert swept.exit_code == 0, swept.output
+    words = " ".join(swept.output.split())
+    assert "first 20 of 21 points" in words
+    assert f"'minders results {out} --limit 0' shows all" in words
+    shown = runner.invoke(app, ["results", str(out), "--limit", "0"], env={"COLUMNS": "250"})
+    assert shown.exit_code == 0, shown.output
+    assert "first 20" not in shown.output and "21 of 21 runs (complete)" in shown.output
+    limited = runner.invoke(app, ["results", str(out), "--limit", "5"], env={"COLUMNS": "250"})
+    assert "first 5 of 21 points (--limit 0 shows all)" in " ".join(limited.output.split())

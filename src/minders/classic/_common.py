@@ -183,6 +183,40 @@ def population_size(spec: Any, size: int | None, field: str) -> int:
     return size
 
 
+def check_threshold_bounds(spec: Any, field: str, low: float = 0.0, high: float = 1.0) -> None:
+    """Refuse a threshold specification that can give a value outside ``[low, high]``.
+
+    A normal distribution must be clipped (``low`` and ``high`` set) inside the bounds.
+
+    Raises
+    ------
+    ScenarioError
+        Naming ``field`` (or ``field.low``/``field.high``), the value and the bounds.
+
+    Examples
+    --------
+    >>> check_threshold_bounds(ThresholdConstant(value=0.18), "cascade.threshold")
+    >>> check_threshold_bounds(ThresholdConstant(value=1.5), "cascade.threshold")
+    Traceback (most recent call last):
+    ...
+    minders.errors.ScenarioError: cascade.threshold: expected a value in [0, 1], got 1.5
+    """
+    inside = f"a value in [{low:g}, {high:g}]"
+    if isinstance(spec, ThresholdList | ThresholdEmpirical):
+        for k, value in enumerate(spec.values):
+            if not low <= value <= high:
+                raise ScenarioError(f"{field}.values.{k}", value, inside)
+    elif isinstance(spec, ThresholdConstant):
+        if not low <= spec.value <= high:
+            raise ScenarioError(field, spec.value, inside)
+    elif isinstance(spec, ThresholdUniform | ThresholdNormal):
+        clip = " (clip the normal: set low and high)" if isinstance(spec, ThresholdNormal) else ""
+        for side in ("low", "high"):
+            value = getattr(spec, side)
+            if value is None or not low <= value <= high:
+                raise ScenarioError(f"{field}.{side}", value, inside + clip)
+
+
 def sample_thresholds(spec: Any, n: int, rng: np.random.Generator) -> np.ndarray:
     """Draw ``n`` thresholds from ``spec`` with ``rng`` (unused for lists and quantiles).
 

@@ -204,6 +204,13 @@ class EpsteinScenario(ClassicScenario):
 
     @model_validator(mode="after")
     def _fits(self) -> EpsteinScenario:
+        steps = self.run.steps
+        for k, change in enumerate(self.legitimacy.changes):
+            if change.start > steps:  # L at step t drives step t, so steps 1..steps act
+                raise ScenarioError(
+                    f"legitimacy.changes.{k}.start", change.start,
+                    f"a step inside the horizon [1, {steps}] (run.steps = {steps})",
+                )
         free = 1.0 - self.citizens.density
         if self.cops.density > free + 1e-12:
             raise ScenarioError(

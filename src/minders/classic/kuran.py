@@ -129,9 +129,15 @@ class KuranScenario(ClassicScenario):
     shocks: list[ThresholdShock] = Field(default_factory=list, description="Threshold shifts.")
 
     @model_validator(mode="after")
-    def _agents_exist(self) -> KuranScenario:
+    def _shocks_fit(self) -> KuranScenario:
         n = self.population.n
+        steps = self.run.steps
         for k, shock in enumerate(self.shocks):
+            if shock.step > steps:  # a shift at step t acts on update t, so 1..steps act
+                raise ScenarioError(
+                    f"shocks.{k}.step", shock.step,
+                    f"a step inside the horizon [1, {steps}] (run.steps = {steps})",
+                )
             for agent in shock.agents or []:
                 if not 0 <= agent < n:
                     raise ScenarioError(f"shocks.{k}.agents", agent, f"an index in [0, {n})")

@@ -45,6 +45,7 @@ from minders.classic._common import (
     ThresholdList,
     ThresholdRun,
     ThresholdSpec,
+    check_threshold_bounds,
     sample_thresholds,
 )
 from minders.errors import ScenarioError
@@ -93,8 +94,9 @@ class WattsCascade(BaseModel):
 
     model_config = STRICT
     threshold: ThresholdSpec = Field(
-        description="phi: share of active neighbours at which a node turns active; a number, a "
-        "list (one per node) or a distribution.",
+        description="phi: share of active neighbours at which a node turns active, in [0, 1]; "
+        "a number, a list (one per node) or a distribution (a normal clipped by low and high "
+        "inside [0, 1]).",
     )
     seed_nodes: int | None = Field(
         None, ge=1, description="Number of random seed nodes (default 1 unless seed_share is set)."
@@ -137,6 +139,7 @@ class WattsScenario(ClassicScenario):
     def _sizes(self) -> WattsScenario:
         n = self.network.nodes
         spec = self.cascade.threshold
+        check_threshold_bounds(spec, "cascade.threshold")  # phi is a share of neighbours
         if isinstance(spec, ThresholdList) and len(spec.values) != n:
             raise ScenarioError(
                 "cascade.threshold", f"{len(spec.values)} values", f"{n} values (one per node)"

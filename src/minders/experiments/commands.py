@@ -82,7 +82,9 @@ def sweep(
     from minders.experiments.store import read_manifest
     from minders.experiments.summary import summarize
 
-    _console().print(_summary_table(summarize(directory), read_manifest(directory), limit=20))
+    hint = f"'minders results {directory} --limit 0' shows all"  # sweep has no --limit
+    _console().print(_summary_table(summarize(directory), read_manifest(directory), limit=20,
+                                    hint=hint))
     _report(report)
 
 
@@ -158,7 +160,8 @@ def results(
 
 
 def _summary_table(
-    table: pd.DataFrame, manifest: dict[str, Any], limit: int = 30, confidence: float = 0.95
+    table: pd.DataFrame, manifest: dict[str, Any], limit: int = 30, confidence: float = 0.95,
+    hint: str = "--limit 0 shows all",
 ) -> Table:
     from rich.table import Table
 
@@ -177,7 +180,7 @@ def _summary_table(
             cells.append(_number(row[metric]) + interval)
         rich_table.add_row(*cells)
     if limit and len(table) > limit:
-        rich_table.caption = f"first {limit} of {len(table):,} points (--limit 0 shows all)"
+        rich_table.caption = f"first {limit} of {len(table):,} points ({hint})"
     return rich_table
 
 
@@ -227,6 +230,11 @@ def sensitivity(
             cells.append(_number(row[value]) + ("" if conf is None else
                                                  f" ± {_number(row[conf], 2)}"))
         table.add_row(*cells)
+    outside = result.out_of_range()
+    if len(outside):
+        table.caption = (f"{len(outside)} of {len(result.indices)} rows have S1 or ST outside "
+                         "[0, 1] beyond their interval: too few samples to trust them "
+                         "(increase samples, a larger power of two)")
     _console().print(table)
     _report(report)
     _console().print(f"indices: [bold]{paths['csv']}[/], {paths['parquet']}; "

@@ -157,8 +157,8 @@ class Design(BaseModel):
     """How the points are chosen.
 
     ``samples`` is the number of points for ``lhs``, the base sample size N
-    for ``sobol`` (N (D + 2) points, N (2D + 2) with ``second_order``; a
-    power of two is best) and the number of trajectories for ``morris``
+    for ``sobol`` (N (D + 2) points, N (2D + 2) with ``second_order``; N
+    must be a power of two) and the number of trajectories for ``morris``
     (N (D + 1) points), D being the number of parameters.
 
     Examples
@@ -237,6 +237,15 @@ class Experiment(BaseModel):
                 raise ScenarioError("parameters", {}, f"at least one parameter for {method}")
             if self.design.samples is None:
                 raise ScenarioError("design.samples", None, f"a sample size for {method}")
+            n = self.design.samples
+            if method == "sobol" and n & (n - 1):
+                # SALib only warns, but Saltelli's estimates converge as designed at 2^k only
+                low = 1 << (n.bit_length() - 1)
+                raise ScenarioError(
+                    "design.samples", n, f"a power of two for a sobol design ({low} or "
+                    f"{2 * low}): the Sobol' sequence keeps its convergence properties only "
+                    "at N = 2^k",
+                )
         labels = [m.label for m in self.metrics]
         for k, label in enumerate(labels):
             if label in labels[:k]:
@@ -535,7 +544,7 @@ def _sample(design: Design, problem: dict[str, Any], seed: int) -> np.ndarray:
     n = int(design.samples or 1)
     # SALib's samplers accept an integer seed; the same seed gives the same design.
     with warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # e.g. "N should be a power of 2" is our user's choice
+        warnings.simplefilter("ignore")  # sobol's N is a power of two (checked); morris, lhs
         if design.method == "lhs":
             from SALib.sample import latin
 

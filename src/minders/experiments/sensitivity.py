@@ -63,6 +63,29 @@ class Sensitivity:
     second_order: pd.DataFrame | None
     confidence: float
 
+    def out_of_range(self) -> pd.DataFrame:
+        """Sobol rows whose ``S1`` or ``ST`` lies outside ``[0, 1]`` beyond its interval.
+
+        True indices are shares of variance, in ``[0, 1]``; an estimate outside
+        it by more than its half-width is sampling noise of too small a design
+        (increase ``design.samples``). Empty for Morris.
+
+        Examples
+        --------
+        >>> table = pd.DataFrame({"metric": ["m", "m"], "parameter": ["a", "b"],
+        ...     "S1": [-0.4, 0.2], "S1_conf": [0.1, 0.1], "ST": [0.5, 1.3], "ST_conf": [0.1, 0.5]})
+        >>> Sensitivity("sobol", table, None, 0.95).out_of_range()["parameter"].tolist()
+        ['a']
+        """
+        if self.method != "sobol":
+            return self.indices.iloc[0:0]
+        table = self.indices
+        outside = np.zeros(len(table), dtype=bool)
+        for value, conf in (("S1", "S1_conf"), ("ST", "ST_conf")):
+            half = table[conf].fillna(0.0).abs()
+            outside |= ((table[value] + half < 0) | (table[value] - half > 1)).to_numpy()
+        return table[outside]
+
     def figure(self) -> Figure:
         """Bars per metric: S1 and ST (Sobol) or mu* and sigma (Morris), with intervals."""
         return sensitivity_figure(self)

@@ -36,6 +36,7 @@ import numpy as np
 import pandas as pd
 
 from minders.errors import ScenarioError
+from minders.result import atomic_path
 
 if TYPE_CHECKING:
     from minders.experiments.design import Sweep
@@ -322,8 +323,6 @@ def _write_parquet(frame: pd.DataFrame, target: Path) -> None:
     import pyarrow as pa
     import pyarrow.parquet as pq
 
-    from minders.result import atomic_path
-
     table = pa.Table.from_pandas(frame, preserve_index=False)
     with atomic_path(target) as tmp:
         pq.write_table(table, tmp)
@@ -331,8 +330,6 @@ def _write_parquet(frame: pd.DataFrame, target: Path) -> None:
 
 
 def _write_text(target: Path, text: str) -> None:
-    from minders.result import atomic_path
-
     with atomic_path(target) as tmp:
         tmp.write_text(text, encoding="utf-8")
         _fsync(tmp)
@@ -342,7 +339,6 @@ def _fsync(path: Path) -> None:
     # The rename makes a part visible only whole; the fsync makes it survive a power cut too.
     with open(path, "rb") as handle:
         os.fsync(handle.fileno())
-    os.chmod(path, 0o644)  # temporary files are private; results are for everyone to read
 
 
 class _Lock:
