@@ -19,6 +19,7 @@ kernel against a plain NumPy reference.
 from __future__ import annotations
 
 import os
+import types
 
 # Numba's OpenMP layer keeps idle threads spinning by default; on a busy or small machine
 # (2 cores shared with sweep workers, a dashboard, a browser) that spinning steals the
@@ -80,67 +81,68 @@ def _surveil(  # compiled twice below: serial and parallel
 
     Positions not in post (jailed, vacant) get zeros.
     """
+    no_report = 1.0 - informer_rate
+    since = step - memory
     for level in range(levels.size - 1):
-        for i in nb.prange(levels[level], levels[level + 1]):
-            _surveil_one(
-                i, indptr, indices, status, tier, minder, is_minder, ward_start, ward_end,
-                grievance, threshold, last_act, step - memory, see_private, p_detect,
-                watch_capacity, shirk, 1.0 - informer_rate, detection, attention, signal,
-            )
+        for i in nb.prange(levels[level], levels[level + 1]):  # reads others, writes slot i
+            if status[i] >= JAILED:
+                detection[i] = 0.0
+                attention[i] = 0.0
+                signal[i] = 0.0
+                continue
+            k = tier[i]
+            private = see_private[k]
+            loyal = 0
+            seen = 0
+            for e in range(indptr[i], indptr[i + 1]):
+                j = indices[e]
+                sj = status[j]
+                if sj == LOYAL:
+                    loyal += 1
+                if last_act[j] >= since:
+                    seen += 1
+                elif private and sj < JAILED and grievance[j] > threshold[j]:
+                    seen += 1
+            degree = indptr[i + 1] - indptr[i]
+            signal[i] = seen / degree if degree > 0 else 0.0
+            m = minder[i]
+            watched = attention[m] * p_detect[k] if m >= 0 else 0.0
+            d = 1.0 - (1.0 - min(watched, 1.0)) * no_report**loyal
+            detection[i] = d
+            if is_minder[i]:
+                present = 0
+                for w in range(ward_start[i], ward_end[i]):
+                    if status[w] < JAILED:
+                        present += 1
+                if present == 0:
+                    attention[i] = 0.0
+                else:
+                    diligence = 1.0 - shirk * (1.0 - d) if grievance[i] > threshold[i] else 1.0
+                    attention[i] = min(1.0, watch_capacity / present) * diligence
+            else:
+                attention[i] = 0.0
 
 
-surveil = nb.njit(cache=True)(_surveil)
+def _named(function, name: str):
+    """Copy ``function`` under another name.
+
+    Numba's on-disk cache is keyed by the function's name, so the serial and
+    parallel builds of one body need distinct names, or one would load the
+    other's machine code.
+    """
+    code = function.__code__.replace(co_name=name, co_qualname=name)
+    clone = types.FunctionType(code, function.__globals__, name, function.__defaults__)
+    clone.__qualname__ = name
+    clone.__doc__ = function.__doc__
+    return clone
+
+
+surveil = nb.njit(cache=True)(_named(_surveil, "surveil"))
 #: :func:`surveil` with each level split across threads: the same numbers, worth it for
-#: large populations only (thread start-up and, with OpenMP, spinning idle threads cost
-#: more than they save on small worlds).
-surveil_parallel = nb.njit(cache=True, parallel=True)(_surveil)
+#: large populations only (starting threads costs more than it saves on small worlds).
+surveil_parallel = nb.njit(cache=True, parallel=True)(_named(_surveil, "surveil_parallel"))
 #: Populations from this size on use :data:`surveil_parallel`.
 PARALLEL_MIN_AGENTS = 200_000
-
-
-@nb.njit(inline="always", cache=True)
-def _surveil_one(
-    i, indptr, indices, status, tier, minder, is_minder, ward_start, ward_end, grievance,
-    threshold, last_act, since, see_private, p_detect, watch_capacity, shirk, no_report,
-    detection, attention, signal,
-):
-    """One position of :func:`surveil` (reads others, writes only slot ``i``)."""
-    if status[i] >= JAILED:
-        detection[i] = 0.0
-        attention[i] = 0.0
-        signal[i] = 0.0
-        return
-    k = tier[i]
-    private = see_private[k]
-    loyal = 0
-    seen = 0
-    for e in range(indptr[i], indptr[i + 1]):
-        j = indices[e]
-        sj = status[j]
-        if sj == LOYAL:
-            loyal += 1
-        if last_act[j] >= since:
-            seen += 1
-        elif private and sj < JAILED and grievance[j] > threshold[j]:
-            seen += 1
-    degree = indptr[i + 1] - indptr[i]
-    signal[i] = seen / degree if degree > 0 else 0.0
-    m = minder[i]
-    watched = attention[m] * p_detect[k] if m >= 0 else 0.0
-    d = 1.0 - (1.0 - min(watched, 1.0)) * no_report**loyal
-    detection[i] = d
-    if is_minder[i]:
-        present = 0
-        for w in range(ward_start[i], ward_end[i]):
-            if status[w] < JAILED:
-                present += 1
-        if present == 0:
-            attention[i] = 0.0
-        else:
-            diligence = 1.0 - shirk * (1.0 - d) if grievance[i] > threshold[i] else 1.0
-            attention[i] = min(1.0, watch_capacity / present) * diligence
-    else:
-        attention[i] = 0.0
 
 
 @nb.njit(cache=True)
