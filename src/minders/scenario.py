@@ -430,11 +430,14 @@ def content_hash(data: Any) -> str:
 
 
 # --------------------------------------------------------------------------- loading
-def read_scenario_file(path: str | Path) -> dict[str, Any]:
-    """Read a TOML or YAML scenario into a plain dict (no validation)."""
+def read_mapping(path: str | Path, what: str = "scenario") -> dict[str, Any]:
+    """Read a TOML or YAML file whose top level is a mapping (no validation).
+
+    ``what`` names the file in error messages ("scenario", "experiment").
+    """
     path = Path(path)
     if not path.is_file():
-        raise ScenarioError("scenario", str(path), "an existing scenario file")
+        raise ScenarioError(what, str(path), f"an existing {what} file")
     suffix = path.suffix.lower()
     text = path.read_text(encoding="utf-8")
     try:
@@ -443,14 +446,19 @@ def read_scenario_file(path: str | Path) -> dict[str, Any]:
         elif suffix in (".yaml", ".yml"):
             data = yaml.safe_load(text)
         else:
-            raise ScenarioError("scenario", str(path), "a .toml, .yaml or .yml file")
+            raise ScenarioError(what, str(path), "a .toml, .yaml or .yml file")
     except (tomllib.TOMLDecodeError, yaml.YAMLError) as exc:
         detail = str(exc).splitlines()[0]
-        raise ScenarioError(
-            "scenario", str(path), f"valid {suffix[1:].upper()} ({detail})"
-        ) from None
+        raise ScenarioError(what, str(path), f"valid {suffix[1:].upper()} ({detail})") from None
     if not isinstance(data, dict):
-        raise ScenarioError("scenario", str(path), "a mapping of sections at the top level")
+        raise ScenarioError(what, str(path), "a mapping of fields at the top level")
+    return data
+
+
+def read_scenario_file(path: str | Path) -> dict[str, Any]:
+    """Read a TOML or YAML scenario into a plain dict (no validation)."""
+    path = Path(path)
+    data = read_mapping(path, "scenario")
     network = data.get("network")
     if isinstance(network, dict) and isinstance(network.get("file"), str):
         graph = Path(network["file"])

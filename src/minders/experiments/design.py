@@ -45,14 +45,12 @@ import hashlib
 import itertools
 import json
 import math
-import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
 import numpy as np
 import pandas as pd
-import yaml
 from pydantic import (
     BaseModel,
     BeforeValidator,
@@ -292,23 +290,7 @@ def load_experiment(path: str | Path) -> Experiment:
     'grid'
     """
     path = Path(path)
-    if not path.is_file():
-        raise ScenarioError("experiment", str(path), "an existing experiment file")
-    suffix = path.suffix.lower()
-    text = path.read_text(encoding="utf-8")
-    try:
-        if suffix == ".toml":
-            data = tomllib.loads(text)
-        elif suffix in (".yaml", ".yml"):
-            data = yaml.safe_load(text)
-        else:
-            raise ScenarioError("experiment", str(path), "a .toml, .yaml or .yml file")
-    except (tomllib.TOMLDecodeError, yaml.YAMLError) as exc:
-        detail = str(exc).splitlines()[0]
-        raise ScenarioError("experiment", str(path),
-                            f"valid {suffix[1:].upper()} ({detail})") from None
-    if not isinstance(data, dict):
-        raise ScenarioError("experiment", str(path), "a mapping of fields at the top level")
+    data = scenario_module.read_mapping(path, "experiment")
     if isinstance(data.get("scenario"), str) and not Path(data["scenario"]).is_absolute():
         data["scenario"] = str((path.parent / data["scenario"]).resolve())
     return validate_experiment(data)
