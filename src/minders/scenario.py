@@ -46,19 +46,19 @@ class Constant(BaseModel):
     value: float = Field(description="The value every agent gets.")
 
 
-class _Bounded(BaseModel):
+class Bounded(BaseModel):
     """A distribution on ``[low, high]``: refuses ``high < low``."""
 
     model_config = _STRICT
 
     @model_validator(mode="after")
-    def _ordered(self) -> _Bounded:
+    def _ordered(self) -> Bounded:
         if self.high < self.low:
             raise ScenarioError("high", self.high, f"a number >= low ({self.low})")
         return self
 
 
-class Uniform(_Bounded):
+class Uniform(Bounded):
     """Uniform on ``[low, high]``."""
 
     kind: Literal["uniform"] = "uniform"
@@ -66,7 +66,7 @@ class Uniform(_Bounded):
     high: float = Field(1.0, description="Upper bound.")
 
 
-class Beta(_Bounded):
+class Beta(Bounded):
     """Beta(a, b), rescaled to ``[low, high]``."""
 
     kind: Literal["beta"] = "beta"
@@ -76,7 +76,7 @@ class Beta(_Bounded):
     high: float = Field(1.0, description="Value of a draw of 1.")
 
 
-class Normal(_Bounded):
+class Normal(Bounded):
     """Normal(mean, sd), clipped to ``[low, high]``."""
 
     kind: Literal["normal"] = "normal"
@@ -430,29 +430,44 @@ def content_hash(data: Any) -> str:
 
 
 # --------------------------------------------------------------------------- loading
-def read_mapping(path: str | Path, what: str = "scenario") -> dict[str, Any]:
-    """Read a TOML or YAML file whose top level is a mapping (no validation).
+def parse_mapping(
+    content: str | bytes, suffix: str, source: str, what: str = "scenario"
+) -> dict[str, Any]:
+    """Parse TOML or YAML text (by ``suffix``) whose top level is a mapping (no validation).
 
-    ``what`` names the file in error messages ("scenario", "experiment").
+    ``source`` (a path or file name) and ``what`` ("scenario", "experiment")
+    name the file in error messages.
+
+    Examples
+    --------
+    >>> parse_mapping("name = 'x'", ".toml", "x.toml")
+    {'name': 'x'}
     """
+    suffix = suffix.lower()
+    if suffix not in (".toml", ".yaml", ".yml"):
+        raise ScenarioError(what, source, "a .toml, .yaml or .yml file")
+    if isinstance(content, bytes):
+        try:
+            content = content.decode("utf-8")
+        except UnicodeDecodeError:
+            raise ScenarioError(what, source, "a UTF-8 text file") from None
+    try:
+        data = tomllib.loads(content) if suffix == ".toml" else yaml.safe_load(content)
+    except (tomllib.TOMLDecodeError, yaml.YAMLError) as exc:
+        detail = str(exc).splitlines()[0]
+        raise ScenarioError(what, source, f"valid {suffix[1:].upper()} ({detail})") from None
+    if not isinstance(data, dict):
+        parts = "sections" if what == "scenario" else "fields"
+        raise ScenarioError(what, source, f"a mapping of {parts} at the top level")
+    return data
+
+
+def read_mapping(path: str | Path, what: str = "scenario") -> dict[str, Any]:
+    """Read a TOML or YAML file whose top level is a mapping (see :func:`parse_mapping`)."""
     path = Path(path)
     if not path.is_file():
         raise ScenarioError(what, str(path), f"an existing {what} file")
-    suffix = path.suffix.lower()
-    text = path.read_text(encoding="utf-8")
-    try:
-        if suffix == ".toml":
-            data = tomllib.loads(text)
-        elif suffix in (".yaml", ".yml"):
-            data = yaml.safe_load(text)
-        else:
-            raise ScenarioError(what, str(path), "a .toml, .yaml or .yml file")
-    except (tomllib.TOMLDecodeError, yaml.YAMLError) as exc:
-        detail = str(exc).splitlines()[0]
-        raise ScenarioError(what, str(path), f"valid {suffix[1:].upper()} ({detail})") from None
-    if not isinstance(data, dict):
-        raise ScenarioError(what, str(path), "a mapping of fields at the top level")
-    return data
+    return parse_mapping(path.read_bytes(), path.suffix, str(path), what)
 
 
 def read_scenario_file(path: str | Path) -> dict[str, Any]:

@@ -18,6 +18,7 @@ import numpy as np
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
 
 from minders.errors import ScenarioError
+from minders.scenario import Bounded
 
 STRICT = ConfigDict(extra="forbid", validate_assignment=True)
 
@@ -86,20 +87,13 @@ class ThresholdConstant(BaseModel):
     value: float = Field(description="The threshold of every agent.")
 
 
-class ThresholdUniform(BaseModel):
-    """Thresholds uniform on ``[low, high]``."""
+class ThresholdUniform(Bounded):
+    """Thresholds uniform on ``[low, high]`` (``Bounded`` refuses ``high < low``)."""
 
-    model_config = STRICT
     kind: Literal["uniform"] = "uniform"
     low: float = Field(0.0, description="Lower bound.")
     high: float = Field(1.0, description="Upper bound.")
     sampling: Sampling = Field("random", description=_SAMPLING_HELP)
-
-    @model_validator(mode="after")
-    def _ordered(self) -> ThresholdUniform:
-        if self.high < self.low:
-            raise ScenarioError("high", self.high, f"a number >= low ({self.low})")
-        return self
 
 
 class ThresholdNormal(BaseModel):

@@ -26,13 +26,12 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-import yaml
 
 from minders.engine import Simulation
 from minders.errors import ScenarioError
 from minders.population import JAILED, STATUS_NAMES, tier_depth
 from minders.records import COUNT_COLUMNS, FLOWS, STOCKS, Records
-from minders.scenario import Scenario, apply_overrides, validate_scenario
+from minders.scenario import Scenario, apply_overrides, parse_mapping, validate_scenario
 
 #: Largest scenario file accepted from the browser (bytes).
 MAX_UPLOAD_BYTES = 1 << 20
@@ -122,20 +121,7 @@ def parse_upload(filename: str, content: bytes) -> Scenario:
             "scenario", name, f"a file of at most {MAX_UPLOAD_BYTES // 1024} KiB "
             f"(this one has {len(content) // 1024:,} KiB)",
         )
-    suffix = Path(name).suffix.lower()
-    if suffix not in (".toml", ".yaml", ".yml"):
-        raise ScenarioError("scenario", name, "a .toml, .yaml or .yml file")
-    try:
-        text = content.decode("utf-8")
-    except UnicodeDecodeError:
-        raise ScenarioError("scenario", name, "a UTF-8 text file") from None
-    try:
-        data = tomllib.loads(text) if suffix == ".toml" else yaml.safe_load(text)
-    except (tomllib.TOMLDecodeError, yaml.YAMLError) as exc:
-        detail = str(exc).splitlines()[0]
-        raise ScenarioError("scenario", name, f"valid {suffix[1:].upper()} ({detail})") from None
-    if not isinstance(data, dict):
-        raise ScenarioError("scenario", name, "a mapping of sections at the top level")
+    data = parse_mapping(content, Path(name).suffix, name)
     network = data.get("network")
     if isinstance(network, dict) and network.get("file") is not None:
         # A path chosen in the browser must not reach the server's file system.
