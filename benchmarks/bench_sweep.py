@@ -221,7 +221,7 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def sweep_sizes(sweep) -> dict[str, int]:
-    from minders.scenario import validate_scenario
+    from minders.kinds import validate_scenario
 
     return validate_scenario(dict(sweep.base)).tier_sizes()
 

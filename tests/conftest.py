@@ -9,7 +9,8 @@ from typing import Any
 
 import pytest
 
-from minders.scenario import Scenario, apply_overrides
+from minders.scenario import Scenario
+from minders.spec import apply_overrides
 
 ROOT = Path(__file__).resolve().parents[1]
 #: Bundled scenarios of the minders kind (the classic models have tests of their own).

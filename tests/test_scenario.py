@@ -8,7 +8,9 @@ import json
 import pytest
 
 from minders.errors import ScenarioError
-from minders.scenario import Scenario, load_scenario, parse_override, validate_scenario
+from minders.kinds import load_scenario, validate_scenario
+from minders.scenario import Scenario
+from minders.spec import parse_override
 
 from .conftest import BASE, SCENARIOS, make_scenario
 
@@ -112,7 +114,7 @@ def test_bad_input_names_field_value_and_expectation(override, field, expected):
 
 
 def _with(override):
-    from minders.scenario import apply_overrides
+    from minders.spec import apply_overrides
 
     return apply_overrides(copy.deepcopy(BASE), override)
 

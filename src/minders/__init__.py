@@ -1,26 +1,53 @@
 """minders: simulate surveillance hierarchies, preference falsification and defection cascades.
 
+The public API is loaded on first use, so ``import minders`` (and the
+command line's start) stays fast.
+
 Examples
 --------
 >>> import minders
->>> scenario = minders.load_scenario("scenarios/pyongyang.toml")  # doctest: +SKIP
->>> result = minders.simulate(scenario, seed=1)  # doctest: +SKIP
->>> result.records.head(), result.to_polars(), result.plot()  # doctest: +SKIP
->>> result.save("results/pyongyang")  # doctest: +SKIP
+>>> scenario = minders.load_scenario("pyongyang", ["run.burn_in=0"])
+>>> result = minders.simulate(scenario, seed=1, steps=4)
+>>> result.records.shape
+(16, 20)
 """
 
-from importlib.metadata import PackageNotFoundError, version
+from __future__ import annotations
 
-from minders.engine import Simulation
+import importlib
+from importlib.metadata import PackageNotFoundError, version
+from typing import TYPE_CHECKING, Any
+
 from minders.errors import ScenarioError
-from minders.kinds import simulate
-from minders.result import Result
-from minders.scenario import Scenario, load_scenario
+
+if TYPE_CHECKING:
+    from minders.engine import Simulation
+    from minders.kinds import load_scenario, simulate
+    from minders.result import Result
+    from minders.scenario import Scenario
 
 try:
     __version__ = version("minders")
 except PackageNotFoundError:  # pragma: no cover - running from a source tree
     __version__ = "0.0.0+unknown"
+
+#: Public names and the module each comes from.
+_LAZY = {
+    "Result": "minders.result",
+    "Scenario": "minders.scenario",
+    "Simulation": "minders.engine",
+    "load_scenario": "minders.kinds",
+    "simulate": "minders.kinds",
+}
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        value = getattr(importlib.import_module(_LAZY[name]), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module 'minders' has no attribute {name!r}")
+
 
 __all__ = [
     "Result", "Scenario", "ScenarioError", "Simulation", "__version__", "load_scenario",

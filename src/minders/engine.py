@@ -19,7 +19,6 @@ from collections.abc import Callable
 import numpy as np
 
 from minders import kernels
-from minders.kinds import Kind, register
 from minders.network import Graph, build_graph
 from minders.population import (
     FALSIFYING,
@@ -233,21 +232,3 @@ def simulate(
     result = sim.run(progress=progress)
     result.wall_time += setup
     return result
-
-
-def _figure(result):
-    from minders.plotting import summary_figure
-
-    return summary_figure(result)
-
-
-def _summary(result):
-    from minders.report import tier_summary
-
-    return tier_summary(result)
-
-
-register(Kind(
-    name="minders", scenario_class=Scenario, simulate=simulate, summary=_summary,
-    figure=_figure, description="Surveillance hierarchies and defection cascades (MODEL.md).",
-))

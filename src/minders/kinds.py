@@ -1,31 +1,66 @@
-"""Scenario kinds: the minders model and the classic models run by the same interfaces.
+"""Scenario kinds: the minders model and the classic models behind one interface.
 
-A kind bundles a scenario class (pydantic, with a ``kind`` literal, a
-``name`` and a ``run`` section holding ``steps`` and ``seed``), a
-``simulate`` function returning a :class:`~minders.result.Result`, and the
-``summary`` table and ``figure`` of its results. ``minders run``, the Python
-API and the experiment layer look kinds up here, so a reference model is a
-scenario kind, not a separate program.
+A kind bundles a scenario class (extending :class:`~minders.spec.ScenarioBase`),
+a ``simulate`` function returning a :class:`~minders.result.Result`, and the
+hooks the interfaces need: the summary table and figure of a result, the
+columns of its records, checks beyond the schema, extra metadata for
+``run.json``, default metrics and the features it supports. ``minders run``,
+the Python API, the experiment layer and the dashboard ask the kind; none of
+them branches on a kind's name.
+
+The kinds are listed in one static table, :data:`REGISTRY`, as
+``"module:attribute"`` strings: a kind's module is imported the first time
+the kind is used, so reading a classic scenario never loads the minders
+engine, and nothing registers itself by import side effect.
 """
 
 from __future__ import annotations
 
 import importlib
-import importlib.util
-from collections.abc import Callable
-from dataclasses import dataclass
-from typing import Any
+import numbers
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from minders.errors import ScenarioError
+from minders.spec import ScenarioBase, apply_overrides, read_scenario_file, validate_as
 
-#: Built-in kinds and the module that registers each (imported on first use).
-BUILTIN: dict[str, str] = {
-    "minders": "minders.engine",
-    "epstein": "minders.classic.epstein",
-    "granovetter": "minders.classic.granovetter",
-    "watts": "minders.classic.watts",
-    "kuran": "minders.classic.kuran",
+if TYPE_CHECKING:
+    import pandas as pd
+    from matplotlib.figure import Figure
+
+    from minders.result import Result
+
+#: Every kind, as ``name: "module:attribute"`` of its :class:`Kind`.
+REGISTRY: dict[str, str] = {
+    "minders": "minders.model:KIND",
+    "epstein": "minders.classic.epstein:KIND",
+    "granovetter": "minders.classic.granovetter:KIND",
+    "watts": "minders.classic.watts:KIND",
+    "kuran": "minders.classic.kuran:KIND",
 }
+
+#: Features a kind may support beyond running (see :func:`require`).
+FEATURES = {
+    "dashboard": "the dashboard explores the minders model; run classic models with "
+                 "'minders run'",
+    "plan": "planning searches the spans of a hierarchy",
+}
+
+
+def _no_checks(scenario: Any) -> None:
+    """No checks beyond the schema."""
+
+
+def _no_metadata(scenario: Any) -> dict[str, Any]:
+    """No metadata beyond the common fields."""
+    return {}
+
+
+def _no_metrics(scenario: Any) -> list[dict[str, Any]]:
+    """No default metrics."""
+    return []
 
 
 @dataclass(frozen=True)
@@ -37,7 +72,7 @@ class Kind:
     name : str
         The value of ``kind`` in a scenario file.
     scenario_class : type
-        Pydantic model validating scenarios of this kind.
+        The pydantic model validating scenarios of this kind.
     simulate : callable
         ``simulate(scenario, seed=None, steps=None, progress=None) -> Result``.
     summary : callable
@@ -46,72 +81,148 @@ class Kind:
         ``figure(result) -> matplotlib.figure.Figure``: ``summary.png``.
     description : str
         One line for help texts.
+    columns : tuple of str
+        Value columns of the records (what metrics may name).
+    checks : callable
+        ``checks(scenario)`` raises :class:`~minders.errors.ScenarioError` for
+        problems the schema cannot see (memory, files); run by ``validate``
+        and before a run is built.
+    metadata : callable
+        ``metadata(scenario) -> dict``: extra entries of ``run.json``.
+    default_metrics : callable
+        ``default_metrics(scenario) -> list[dict]``: metric specs for an
+        experiment that names none.
+    features : frozenset of str
+        Features of :data:`FEATURES` the kind supports.
     """
 
     name: str
-    scenario_class: type
-    simulate: Callable[..., Any]
-    summary: Callable[[Any], Any]
-    figure: Callable[[Any], Any]
+    scenario_class: type[ScenarioBase]
+    simulate: Callable[..., Result]
+    summary: Callable[[Result], pd.DataFrame]
+    figure: Callable[[Result], Figure]
     description: str = ""
+    columns: tuple[str, ...] = ()
+    checks: Callable[[Any], None] = _no_checks
+    metadata: Callable[[Any], dict[str, Any]] = _no_metadata
+    default_metrics: Callable[[Any], list[dict[str, Any]]] = _no_metrics
+    features: frozenset[str] = field(default_factory=frozenset)
 
 
-_REGISTRY: dict[str, Kind] = {}
+_LOADED: dict[str, Kind] = {}
 
 
-def register(kind: Kind) -> Kind:
-    """Add (or replace) a kind in the registry."""
-    _REGISTRY[kind.name] = kind
-    return kind
+def names() -> list[str]:
+    """The names of every kind, in table order.
+
+    Examples
+    --------
+    >>> names()
+    ['minders', 'epstein', 'granovetter', 'watts', 'kuran']
+    """
+    return list(REGISTRY)
 
 
-def available() -> list[str]:
-    """Names of the kinds that can be loaded here."""
-    names = []
-    for name in BUILTIN:
-        try:
-            get(name)
-        except ScenarioError:
-            continue
-        names.append(name)
-    return names + [n for n in _REGISTRY if n not in BUILTIN]
-
-
-def get(name: str) -> Kind:
+def get(name: Any) -> Kind:
     """The kind called ``name``, importing its module on first use.
 
     Raises
     ------
     ScenarioError
         If no such kind exists.
+
+    Examples
+    --------
+    >>> get("granovetter").scenario_class.__name__
+    'GranovetterScenario'
     """
-    if name not in _REGISTRY and name in BUILTIN:
-        try:
-            importlib.import_module(BUILTIN[name])
-        except ModuleNotFoundError as exc:
-            if not BUILTIN[name].startswith(exc.name or "\0"):
-                raise
-    if name not in _REGISTRY:
-        known = [n for n in BUILTIN if n in _REGISTRY or _importable(BUILTIN[n])]
-        raise ScenarioError("kind", name, f"one of {', '.join(known)}")
-    return _REGISTRY[name]
+    if not isinstance(name, str) or name not in REGISTRY:
+        raise ScenarioError("kind", name, f"one of {', '.join(REGISTRY)}")
+    if name not in _LOADED:
+        module, attribute = REGISTRY[name].split(":")
+        _LOADED[name] = getattr(importlib.import_module(module), attribute)
+    return _LOADED[name]
 
 
-def _importable(module: str) -> bool:
-    try:
-        return importlib.util.find_spec(module) is not None
-    except ModuleNotFoundError:
-        return False
+def of(scenario: ScenarioBase) -> Kind:
+    """The kind of a validated scenario."""
+    return get(scenario.kind)
+
+
+def require(scenario: ScenarioBase, feature: str) -> None:
+    """Raise :class:`ScenarioError` unless the scenario's kind supports ``feature``.
+
+    Examples
+    --------
+    >>> from minders.scenario import Scenario
+    >>> require(Scenario.model_validate({"tiers": {"w": {"size": 5}}}), "plan")
+    """
+    kind = of(scenario)
+    if feature not in kind.features:
+        supporting = [n for n in REGISTRY if feature in get(n).features]
+        raise ScenarioError(
+            "kind", kind.name, f"{' or '.join(repr(n) for n in supporting)} ({FEATURES[feature]})"
+        )
+
+
+def validate_scenario(data: Mapping[str, Any]) -> Any:
+    """Validate a raw mapping as a scenario of the kind it names (default ``"minders"``).
+
+    Raises
+    ------
+    ScenarioError
+        Naming the field, the value and what was expected.
+    """
+    name = data.get("kind", "minders") if isinstance(data, Mapping) else "minders"
+    return validate_as(get(name).scenario_class, data)
+
+
+def load_scenario(
+    path: str | Path, overrides: str | list[str] | dict[str, Any] | None = None
+) -> Any:
+    """Read, override and validate a scenario file (or a bundled scenario, by name).
+
+    Parameters
+    ----------
+    path : str or Path
+        A ``.toml`` (or ``.yaml``) scenario, or the name of a bundled one
+        (see :mod:`minders.scenarios`).
+    overrides : list of str or dict, optional
+        ``["tiers.workers.span=40"]`` or ``{"tiers.workers.span": 40}``.
+
+    Returns
+    -------
+    ScenarioBase
+        The scenario, of the class its ``kind`` names.
+
+    Raises
+    ------
+    ScenarioError
+        Naming the field, the value and what was expected.
+
+    Examples
+    --------
+    >>> import minders
+    >>> s = minders.load_scenario("pyongyang", ["run.seed=10"])
+    >>> s.run.seed, s.kind
+    (10, 'minders')
+    """
+    from minders import scenarios
+
+    data = read_scenario_file(scenarios.resolve(path))
+    if overrides:
+        data = apply_overrides(data, overrides)
+    return validate_scenario(data)
 
 
 def simulate(scenario: Any, seed: int | None = None, steps: int | None = None,
-             progress: Callable[[int, int], None] | None = None) -> Any:
+             progress: Callable[[int, int], None] | None = None) -> Result:
     """Run a scenario of any kind once and return its :class:`~minders.result.Result`.
 
     Parameters
     ----------
-    scenario : pydantic model
-        From :func:`minders.load_scenario` (the minders model or a classic kind).
+    scenario : ScenarioBase
+        From :func:`load_scenario` (the minders model or a classic kind).
     seed : int, optional
         Base seed (default: the scenario's ``run.seed``).
     steps : int, optional
@@ -122,7 +233,49 @@ def simulate(scenario: Any, seed: int | None = None, steps: int | None = None,
     Examples
     --------
     >>> import minders
-    >>> riot = minders.load_scenario("scenarios/granovetter_riot.toml")  # doctest: +SKIP
-    >>> minders.simulate(riot).records.tail(1)  # doctest: +SKIP
+    >>> riot = minders.load_scenario("granovetter_riot")
+    >>> int(minders.simulate(riot).records["active"].iloc[-1])
+    100
     """
-    return get(scenario.kind).simulate(scenario, seed=seed, steps=steps, progress=progress)
+    kind = of(scenario)
+    if seed is not None:
+        seed = check_seed(seed, "seed")
+    if steps is not None:
+        steps = check_steps(steps, "steps")
+    kind.checks(scenario)
+    return kind.simulate(scenario, seed=seed, steps=steps, progress=progress)
+
+
+#: Largest seed: numpy's SeedSequence takes any non-negative integer, but run ids,
+#: Parquet columns and Numba keys hold seeds as int64.
+MAX_SEED = 2**63 - 1
+#: Longest horizon any kind accepts (the records are preallocated per step).
+MAX_STEPS = 10_000_000
+
+
+def check_seed(seed: Any, field: str = "run.seed") -> int:
+    """``seed`` as an int in [0, :data:`MAX_SEED`], or a :class:`ScenarioError` naming ``field``.
+
+    Examples
+    --------
+    >>> check_seed(3)
+    3
+    >>> check_seed(-1, "--seed")
+    Traceback (most recent call last):
+    ...
+    minders.errors.ScenarioError: --seed: expected an integer in [0, 9223372036854775807], got -1
+    """
+    if not _is_int(seed) or not 0 <= seed <= MAX_SEED:
+        raise ScenarioError(field, seed, f"an integer in [0, {MAX_SEED}]")
+    return int(seed)
+
+
+def check_steps(steps: Any, field: str = "run.steps") -> int:
+    """``steps`` as an int in [1, :data:`MAX_STEPS`], or a :class:`ScenarioError`."""
+    if not _is_int(steps) or not 1 <= steps <= MAX_STEPS:
+        raise ScenarioError(field, steps, f"an integer in [1, {MAX_STEPS:,}]")
+    return int(steps)
+
+
+def _is_int(value: Any) -> bool:
+    return isinstance(value, numbers.Integral) and not isinstance(value, bool)

@@ -64,12 +64,12 @@ class Result:
         """The summary table of the run (per tier for the minders model)."""
         from minders import kinds
 
-        return kinds.get(self.scenario.kind).summary(self)
+        return kinds.of(self.scenario).summary(self)
 
     def metadata(self) -> dict[str, Any]:
         """What ``run.json`` holds: the resolved scenario, its hash, seed, versions, timing."""
-        from minders import __version__
-        from minders.scenario import content_hash
+        from minders import __version__, kinds
+        from minders.spec import content_hash
 
         # The scenario as run: the seed and horizon actually used (--seed, --steps).
         scenario = self.scenario.model_dump(mode="json")
@@ -79,8 +79,7 @@ class Result:
             "scenario_hash": content_hash(scenario),
             "seed": self.seed,
             "steps": self.steps,
-            **({"tier_sizes": self.scenario.tier_sizes()} if self.scenario.kind == "minders"
-               else {}),
+            **kinds.of(self.scenario).metadata(self.scenario),
             "minders_version": __version__,
             "python": platform.python_version(),
             "numpy": np.__version__,
@@ -92,7 +91,7 @@ class Result:
         """The summary figure; saved to ``path`` when given."""
         from minders import kinds
 
-        fig = kinds.get(self.scenario.kind).figure(self)
+        fig = kinds.of(self.scenario).figure(self)
         if path is not None:
             with atomic_path(Path(path)) as tmp:
                 fig.savefig(tmp, dpi=120, format=Path(path).suffix.lstrip(".") or "png")

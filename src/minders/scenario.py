@@ -1,108 +1,29 @@
 """The scenario format: every parameter of the model, typed, bounded and documented.
 
-A scenario is a TOML (or YAML) file with the sections ``[run]``, ``[model]``,
-``[network]``, ``[tiers.NAME]`` (bottom-up) and ``[[shocks]]``. This module
-holds the pydantic models that validate it, the resolution of ``auto`` tier
-sizes, ``--set`` overrides, and the translation of every validation problem
-into one :class:`~minders.errors.ScenarioError` message that names the field,
-the value and what was expected. See ``docs/model.md`` for what each
-parameter means in the model.
+A scenario of the minders model is a TOML (or YAML) file with the sections
+``[run]``, ``[model]``, ``[network]``, ``[tiers.NAME]`` (bottom-up) and
+``[[shocks]]``. This module holds the pydantic models that validate it and
+the facts derived from it (``auto`` tier sizes, the hierarchy's depths).
+Reading files, overrides and error messages are shared by every kind
+(:mod:`minders.spec`). See ``docs/model.md`` for what each parameter means
+in the model.
 """
 
 from __future__ import annotations
 
-import hashlib
-import json
 import math
-import tomllib
-from pathlib import Path
-from typing import Annotated, Any, Literal, get_args, get_origin
+from typing import Annotated, Any, Literal
 
-import yaml
-from pydantic import (
-    BaseModel,
-    BeforeValidator,
-    ConfigDict,
-    Field,
-    ValidationError,
-    field_validator,
-    model_validator,
-)
+from pydantic import BaseModel, Field, field_validator, model_validator
 
-from minders.errors import ScenarioError, ScenarioErrors
+from minders.distributions import Constant, Distribution, Uniform
+from minders.errors import ScenarioError
+from minders.spec import STRICT, ScenarioBase
 
 Probability = Annotated[float, Field(ge=0.0, le=1.0)]
 NonNegative = Annotated[float, Field(ge=0.0)]
 
-_STRICT = ConfigDict(extra="forbid", validate_assignment=True)
-
-
-# --------------------------------------------------------------------------- distributions
-class Constant(BaseModel):
-    """Every agent gets the same value."""
-
-    model_config = _STRICT
-    kind: Literal["constant"] = "constant"
-    value: float = Field(description="The value every agent gets.")
-
-
-class Bounded(BaseModel):
-    """A distribution on ``[low, high]``: refuses ``high < low``."""
-
-    model_config = _STRICT
-
-    @model_validator(mode="after")
-    def _ordered(self) -> Bounded:
-        if self.high < self.low:
-            raise ScenarioError("high", self.high, f"a number >= low ({self.low})")
-        return self
-
-
-class Uniform(Bounded):
-    """Uniform on ``[low, high]``."""
-
-    kind: Literal["uniform"] = "uniform"
-    low: float = Field(0.0, description="Lower bound.")
-    high: float = Field(1.0, description="Upper bound.")
-
-
-class Beta(Bounded):
-    """Beta(a, b), rescaled to ``[low, high]``."""
-
-    kind: Literal["beta"] = "beta"
-    a: float = Field(gt=0.0, description="First shape parameter.")
-    b: float = Field(gt=0.0, description="Second shape parameter.")
-    low: float = Field(0.0, description="Value of a draw of 0.")
-    high: float = Field(1.0, description="Value of a draw of 1.")
-
-
-class Normal(Bounded):
-    """Normal(mean, sd), clipped to ``[low, high]``."""
-
-    kind: Literal["normal"] = "normal"
-    mean: float = Field(description="Mean before clipping.")
-    sd: float = Field(ge=0.0, description="Standard deviation before clipping.")
-    low: float = Field(0.0, description="Draws below are set to low.")
-    high: float = Field(1.0, description="Draws above are set to high.")
-
-
-DISTRIBUTION_KINDS = ("constant", "uniform", "beta", "normal")
-
-
-def _number_is_constant(value: Any) -> Any:
-    """Let a bare number stand for a constant distribution."""
-    if isinstance(value, int | float) and not isinstance(value, bool):
-        return {"kind": "constant", "value": value}
-    if isinstance(value, dict) and "kind" not in value:
-        raise ValueError(f"a 'kind' key, one of {', '.join(DISTRIBUTION_KINDS)}")
-    return value
-
-
-Distribution = Annotated[
-    Constant | Uniform | Beta | Normal,
-    Field(discriminator="kind"),
-    BeforeValidator(_number_is_constant),
-]
+_STRICT = STRICT
 
 
 # --------------------------------------------------------------------------- sections
@@ -133,7 +54,7 @@ class RunParams(BaseModel):
 
 
 class ModelParams(BaseModel):
-    """Parameters shared by all tiers (MODEL.md, 'One step')."""
+    """Parameters shared by all tiers (docs/model.md, 'One step')."""
 
     model_config = _STRICT
     watch_capacity: float = Field(
@@ -202,7 +123,7 @@ class NetworkParams(BaseModel):
 
 
 class Tier(BaseModel):
-    """One layer of the population (MODEL.md, 'Population')."""
+    """One layer of the population (docs/model.md, 'Population')."""
 
     model_config = _STRICT
     size: int | Literal["auto"] = Field(
@@ -263,7 +184,7 @@ ShockKind = Literal["legitimacy", "detection", "opportunity", "pull", "info_ops"
 
 
 class Shock(BaseModel):
-    """A timed change of one parameter for chosen tiers (MODEL.md, 'Shocks').
+    """A timed change of one parameter for chosen tiers (docs/model.md, 'Shocks').
 
     ``legitimacy`` sets L to ``value``; ``detection`` and ``opportunity``
     multiply detection and opportunity by ``value``; ``pull`` adds ``value``
@@ -295,7 +216,7 @@ class Shock(BaseModel):
         return self
 
 
-class Scenario(BaseModel):
+class Scenario(ScenarioBase):
     """A complete, validated scenario.
 
     Examples
@@ -336,18 +257,7 @@ class Scenario(BaseModel):
                     raise ScenarioError(
                         f"tiers.{name}.span", None, "an integer >= 1 (required with minded_by)"
                     )
-        for name in names:  # follow minded_by upwards; a repeat is a cycle
-            seen = [name]
-            current = self.tiers[name].minded_by
-            while current is not None:
-                if current in seen:
-                    cycle = " -> ".join([*seen[seen.index(current):], current])
-                    raise ScenarioError(
-                        f"tiers.{name}.minded_by", self.tiers[name].minded_by,
-                        f"a hierarchy without cycles (found {cycle})",
-                    )
-                seen.append(current)
-                current = self.tiers[current].minded_by
+        self._depths()  # raises on a cycle
         wards = self.wards_of()
         for name, tier in self.tiers.items():
             if tier.size == "auto" and not wards[name]:
@@ -394,304 +304,76 @@ class Scenario(BaseModel):
         """Resolve ``auto`` sizes bottom-up: a minder tier gets enough minders for its wards."""
         sizes: dict[str, int] = {}
         wards = self.wards_of()
+        # Deepest tiers first, so every ward's size is known before its minders'.
+        for name in reversed(self.tier_order()):
+            tier = self.tiers[name]
+            if tier.size == "auto":
+                sizes[name] = sum(math.ceil(sizes[w] / self.tiers[w].span) for w in wards[name])
+            else:
+                sizes[name] = tier.size
+        return {name: sizes[name] for name in self.tiers}
 
-        def size_of(name: str) -> int:
-            if name not in sizes:
-                tier = self.tiers[name]
-                if tier.size == "auto":
-                    sizes[name] = sum(
-                        math.ceil(size_of(w) / self.tiers[w].span) for w in wards[name]
+    def tier_depths(self) -> dict[str, int]:
+        """Levels below the top of the hierarchy (0: unsupervised), in scenario order.
+
+        Examples
+        --------
+        >>> s = Scenario.model_validate({"tiers": {"w": {"size": 4, "minded_by": "m", "span": 2},
+        ...                                        "m": {"size": "auto"}}})
+        >>> s.tier_depths()
+        {'w': 1, 'm': 0}
+        """
+        depth = self._depths()
+        return {name: depth[name] for name in self.tiers}
+
+    def tier_order(self) -> list[str]:
+        """Tiers from the top of the hierarchy down (stable in scenario order)."""
+        depth = self._depths()
+        return sorted(self.tiers, key=depth.__getitem__)
+
+    def _depths(self) -> dict[str, int]:
+        """Depth of every tier, in time linear in the number of tiers; refuses cycles."""
+        depth: dict[str, int] = {}
+        for name in self.tiers:
+            path: list[str] = []  # tiers on the way up whose depth is not known yet
+            on_path: set[str] = set()
+            current: str | None = name
+            while current is not None and current not in depth:
+                if current in on_path:
+                    cycle = " -> ".join([*path[path.index(current):], current])
+                    raise ScenarioError(
+                        f"tiers.{name}.minded_by", self.tiers[name].minded_by,
+                        f"a hierarchy without cycles (found {cycle})",
                     )
-                else:
-                    sizes[name] = tier.size
-            return sizes[name]
-
-        return {name: size_of(name) for name in self.tiers}
+                path.append(current)
+                on_path.add(current)
+                current = self.tiers[current].minded_by
+            above = -1 if current is None else depth[current]
+            for tier in reversed(path):
+                above += 1
+                depth[tier] = above
+        return depth
 
     def minder_tiers(self) -> list[str]:
         """Tiers whose members supervise another tier."""
         wards = self.wards_of()
         return [name for name in self.tiers if wards[name]]
 
-    def scenario_hash(self) -> str:
-        """SHA-256 of the canonical JSON of the resolved scenario."""
-        return content_hash(self.model_dump(mode="json"))
+    def groups(self) -> list[str]:
+        """The tiers, in scenario order (the ``tier`` column of the records)."""
+        return list(self.tiers)
 
-    def with_overrides(self, overrides: list[str] | dict[str, Any]) -> Scenario:
-        """Return a copy with dotted-path overrides applied (see :func:`apply_overrides`)."""
-        data = self.model_dump(mode="json", exclude_unset=False)
-        return validate_scenario(apply_overrides(data, overrides))
+    def steps_per_year(self) -> int:
+        """``run.steps_per_year``."""
+        return self.run.steps_per_year
 
+    def shocks_after(self, steps: int) -> list[str]:
+        """Labels (or kinds) of the shocks that start at or after ``steps``."""
+        return [s.label or s.kind for s in self.shocks if s.start >= steps]
 
-def content_hash(data: Any) -> str:
-    """SHA-256 of the canonical JSON (sorted keys, no spaces) of ``data``."""
-    canonical = json.dumps(data, sort_keys=True, separators=(",", ":"))
-    return hashlib.sha256(canonical.encode()).hexdigest()
-
-
-# --------------------------------------------------------------------------- loading
-def parse_mapping(
-    content: str | bytes, suffix: str, source: str, what: str = "scenario"
-) -> dict[str, Any]:
-    """Parse TOML or YAML text (by ``suffix``) whose top level is a mapping (no validation).
-
-    ``source`` (a path or file name) and ``what`` ("scenario", "experiment")
-    name the file in error messages.
-
-    Examples
-    --------
-    >>> parse_mapping("name = 'x'", ".toml", "x.toml")
-    {'name': 'x'}
-    """
-    suffix = suffix.lower()
-    if suffix not in (".toml", ".yaml", ".yml"):
-        raise ScenarioError(what, source, "a .toml, .yaml or .yml file")
-    if isinstance(content, bytes):
-        try:
-            content = content.decode("utf-8")
-        except UnicodeDecodeError:
-            raise ScenarioError(what, source, "a UTF-8 text file") from None
-    try:
-        data = tomllib.loads(content) if suffix == ".toml" else yaml.safe_load(content)
-    except (tomllib.TOMLDecodeError, yaml.YAMLError) as exc:
-        detail = str(exc).splitlines()[0]
-        raise ScenarioError(what, source, f"valid {suffix[1:].upper()} ({detail})") from None
-    if not isinstance(data, dict):
-        parts = "sections" if what == "scenario" else "fields"
-        raise ScenarioError(what, source, f"a mapping of {parts} at the top level")
-    return data
-
-
-def read_mapping(path: str | Path, what: str = "scenario") -> dict[str, Any]:
-    """Read a TOML or YAML file whose top level is a mapping (see :func:`parse_mapping`)."""
-    path = Path(path)
-    if not path.is_file():
-        raise ScenarioError(what, str(path), f"an existing {what} file")
-    return parse_mapping(path.read_bytes(), path.suffix, str(path), what)
-
-
-def read_scenario_file(path: str | Path) -> dict[str, Any]:
-    """Read a TOML or YAML scenario into a plain dict (no validation)."""
-    path = Path(path)
-    data = read_mapping(path, "scenario")
-    network = data.get("network")
-    if isinstance(network, dict) and isinstance(network.get("file"), str):
-        graph = Path(network["file"])
-        if not graph.is_absolute():  # graph files are relative to the scenario
-            network["file"] = str((path.parent / graph).resolve())
-    return data
-
-
-def parse_override(text: str) -> tuple[str, Any]:
-    """Split ``dotted.path=value``; the value is read as TOML, else kept as a string.
-
-    Examples
-    --------
-    >>> parse_override("tiers.workers.span=40")
-    ('tiers.workers.span', 40)
-    >>> parse_override("name=my run")
-    ('name', 'my run')
-    """
-    if "=" not in text:
-        raise ScenarioError("--set", text, "dotted.path=value")
-    key, raw = text.split("=", 1)
-    key, raw = key.strip(), raw.strip()
-    if not key:
-        raise ScenarioError("--set", text, "dotted.path=value")
-    try:
-        value = tomllib.loads(f"v = {raw}")["v"]
-    except tomllib.TOMLDecodeError:
-        if raw.startswith(("[", "{", '"', "'")):  # meant as a TOML value: say what is wrong
-            raise ScenarioError(
-                f"--set {key}", raw,
-                'a TOML value (quote strings inside lists and tables: ["residents"])',
-            ) from None
-        value = raw  # a bare word is taken as a string
-    return key, value
-
-
-def apply_overrides(
-    data: dict[str, Any], overrides: str | list[str] | dict[str, Any]
-) -> dict[str, Any]:
-    """Set values in a raw scenario dict by dotted path (``shocks.0.value`` indexes lists).
-
-    A path through ``tiers`` must name an existing tier (a typo would otherwise
-    create a new, incomplete tier); other missing sections are created.
-    """
-    if isinstance(overrides, str):
-        overrides = [overrides]
-    pairs = overrides.items() if isinstance(overrides, dict) else map(parse_override, overrides)
-    for key, value in pairs:
-        parts = key.split(".")
-        node: Any = data
-        for depth, part in enumerate(parts[:-1]):
-            where = ".".join(parts[: depth + 1])
-            if isinstance(node, list):
-                if not part.isdigit() or int(part) >= len(node):
-                    raise ScenarioError(key, value, f"an index < {len(node)} at '{where}'")
-                node = node[int(part)]
-            elif isinstance(node, dict):
-                if depth == 1 and parts[0] == "tiers" and part not in node:
-                    raise ScenarioError(
-                        where, part, f"the name of a tier ({', '.join(map(str, node))})"
-                    )
-                node = node.setdefault(part, {})
-            else:
-                raise ScenarioError(key, value, f"a path into sections, but '{where}' is a value")
-        last = parts[-1]
-        if isinstance(node, list):
-            if not last.isdigit() or int(last) >= len(node):
-                raise ScenarioError(key, value, f"an index < {len(node)}")
-            node[int(last)] = value
-        elif isinstance(node, dict):
-            node[last] = value
-        else:
-            raise ScenarioError(key, value, "a path into sections")
-    return data
-
-
-def validate_scenario(data: dict[str, Any]) -> Any:
-    """Validate a raw dict, turning every problem into one readable :class:`ScenarioError`.
-
-    The ``kind`` key (default ``"minders"``) picks the scenario class from
-    :mod:`minders.kinds`.
-    """
-    name = data.get("kind", "minders") if isinstance(data, dict) else "minders"
-    if name == "minders":
-        cls: type[BaseModel] = Scenario
-    else:
-        from minders import kinds
-
-        if not isinstance(name, str):
-            raise ScenarioError("kind", name, "the name of a scenario kind")
-        cls = kinds.get(name).scenario_class
-    try:
-        return cls.model_validate(data)
-    except ValidationError as exc:
-        errors = [translate_error(err, cls) for err in exc.errors()]
-        raise (errors[0] if len(errors) == 1 else ScenarioErrors(errors)) from None
-
-
-def load_scenario(
-    path: str | Path, overrides: str | list[str] | dict[str, Any] | None = None
-) -> Scenario:
-    """Read, override and validate a scenario file.
-
-    Parameters
-    ----------
-    path : str or Path
-        A ``.toml`` (or ``.yaml``) scenario.
-    overrides : list of str or dict, optional
-        ``["tiers.workers.span=40"]`` or ``{"tiers.workers.span": 40}``.
-
-    Returns
-    -------
-    Scenario
-
-    Raises
-    ------
-    ScenarioError
-        Naming the field, the value and what was expected.
-
-    Examples
-    --------
-    >>> import minders
-    >>> s = minders.load_scenario("scenarios/pyongyang.toml", ["run.steps=10"])  # doctest: +SKIP
-    """
-    data = read_scenario_file(path)
-    if overrides:
-        data = apply_overrides(data, overrides)
-    return validate_scenario(data)
-
-
-# --------------------------------------------------------------------------- messages
-_DIST_FIELDS = {"hardship", "risk_aversion", "threshold"}
-_DIST_MODELS = {"constant": Constant, "uniform": Uniform, "beta": Beta, "normal": Normal}
-
-
-def _clean_loc(loc: tuple[Any, ...]) -> list[str]:
-    """Drop pydantic's union tags (``hardship.beta.a`` -> ``hardship.a``)."""
-    parts: list[str] = []
-    for item in loc:
-        item = str(item)
-        if parts and parts[-1] in _DIST_FIELDS and item in _DIST_MODELS:
-            continue
-        if item.startswith("function-") or item in ("int", "literal['auto']", "str"):
-            continue
-        parts.append(item)
-    return parts
-
-
-def _models_in(annotation: Any) -> list[type[BaseModel]]:
-    """Pydantic models inside an annotation (through Optional, list, dict, unions)."""
-    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
-        return [annotation]
-    found: list[type[BaseModel]] = []
-    origin = get_origin(annotation)
-    args = get_args(annotation)
-    if origin is dict and len(args) == 2:
-        args = (args[1],)
-    for arg in args:
-        found += _models_in(arg)
-    return found
-
-
-def allowed_fields(cls: type[BaseModel], raw_loc: tuple[Any, ...]) -> list[str]:
-    """Valid field names where an unknown key was found, walking the model along ``loc``."""
-    model: type[BaseModel] | None = cls
-    items = [str(x) for x in raw_loc[:-1]]
-    k = 0
-    while k < len(items) and model is not None:
-        field = model.model_fields.get(items[k])
-        if field is None:
-            return []
-        annotation = field.annotation
-        k += 1
-        if get_origin(annotation) in (dict, list) or (
-            get_origin(annotation) is not None and any(
-                get_origin(a) in (dict, list) for a in get_args(annotation)
-            )
-        ):
-            k += 1  # skip the key or index
-        candidates = _models_in(annotation)
-        if len(candidates) > 1 and k < len(items):  # a tagged union: the tag comes next
-            tagged = [c for c in candidates if c.model_fields.get("kind") is not None
-                      and c.model_fields["kind"].default == items[k]]
-            candidates = tagged
-            k += 1
-        model = candidates[0] if len(candidates) == 1 else None
-    return list(model.model_fields) if model is not None else []
-
-
-def translate_error(err: dict[str, Any], cls: type[BaseModel] = Scenario) -> ScenarioError:
-    """Turn one pydantic error of a ``cls`` model into a :class:`ScenarioError`."""
-    loc = _clean_loc(err["loc"])
-    value = err.get("input")
-    ctx = err.get("ctx") or {}
-    original = ctx.get("error")
-    if isinstance(original, ScenarioError):  # raised by our own cross-field checks
-        prefix = ".".join(loc)
-        field = original.field if not prefix else f"{prefix}.{original.field}"
-        if original.field.startswith(("tiers.", "shocks.")):
-            field = original.field
-        return ScenarioError(field, original.value, original.expected)
-    field = ".".join(loc) or "scenario"
-    kind = err["type"]
-    if kind == "extra_forbidden":
-        allowed = allowed_fields(cls, err["loc"])
-        expected = "a known field" + (f" ({', '.join(allowed)})" if allowed else "")
-        return ScenarioError(field, value if value is not None else loc[-1], expected)
-    if kind in ("union_tag_invalid", "union_tag_not_found"):  # e.g. kind = "gamma"
-        tags = str(ctx.get("expected_tags", "")).replace("'", "")
-        return ScenarioError(f"{field}.kind", ctx.get("tag", "nothing"), f"one of {tags}")
-    if kind == "missing":
-        return ScenarioError(field, "nothing", "a value (this field is required)")
-    message = err["msg"]
-    if message.startswith("Value error, "):
-        message = message[len("Value error, ") :]
-    elif message.startswith("Input should be "):
-        message = message[len("Input should be ") :]
-    message = message[0].lower() + message[1:]
-    if message.startswith(("greater", "less")):
-        message = "a value " + message
-    return ScenarioError(field, value, message)
+    def describe(self) -> str:
+        """Positions per tier, horizon and shocks, in one line."""
+        sizes = self.tier_sizes()
+        tiers = ", ".join(f"{name} {size:,}" for name, size in sizes.items())
+        return (f"'{self.name}', {sum(sizes.values()):,} positions ({tiers}), "
+                f"{self.run.steps:,} steps, {len(self.shocks)} shocks")

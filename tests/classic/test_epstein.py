@@ -11,7 +11,7 @@ import pytest
 from scipy.stats import mannwhitneyu
 
 from minders.classic import epstein as E
-from minders.scenario import load_scenario
+from minders.kinds import load_scenario
 from minders.streams import stream_key, uniform_reference
 
 ROOT = Path(__file__).resolve().parents[2]

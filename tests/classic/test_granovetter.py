@@ -10,7 +10,7 @@ import pytest
 from minders.classic._common import iterate_shares, sample_thresholds
 from minders.classic.granovetter import GranovetterScenario, simulate, summary, thresholds
 from minders.errors import ScenarioError
-from minders.scenario import load_scenario, validate_scenario
+from minders.kinds import load_scenario, validate_scenario
 
 ROOT = Path(__file__).resolve().parents[2]
 

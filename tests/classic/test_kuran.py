@@ -8,7 +8,7 @@ import pytest
 
 from minders.classic.kuran import KuranScenario, simulate, summary
 from minders.errors import ScenarioError
-from minders.scenario import load_scenario, validate_scenario
+from minders.kinds import load_scenario, validate_scenario
 
 ROOT = Path(__file__).resolve().parents[2]
 TEN = [0, 0.2, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 1.0]

@@ -13,7 +13,7 @@ from typer.testing import CliRunner
 from minders import kinds
 from minders.cli import app
 from minders.errors import ScenarioError
-from minders.scenario import load_scenario, validate_scenario
+from minders.kinds import load_scenario, validate_scenario
 
 ROOT = Path(__file__).resolve().parents[2]
 CLASSIC = sorted(
@@ -84,7 +84,7 @@ def test_same_seed_gives_identical_records_for_every_kind(kind):
 ])
 def test_bad_epstein_scenarios_name_the_field(overrides, field, words):
     base = load_scenario(ROOT / "scenarios" / "epstein_model1.toml").model_dump(mode="json")
-    from minders.scenario import apply_overrides
+    from minders.spec import apply_overrides
 
     with pytest.raises(ScenarioError) as info:
         validate_scenario(apply_overrides(base, overrides))

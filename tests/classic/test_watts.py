@@ -20,8 +20,8 @@ from minders.classic.watts import (
     summary,
 )
 from minders.errors import ScenarioError
+from minders.kinds import load_scenario, validate_scenario
 from minders.network import graph_from_edges
-from minders.scenario import load_scenario, validate_scenario
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -25,8 +25,10 @@ from minders.dashboard.state import (
     totals,
 )
 from minders.errors import ScenarioError
+from minders.kinds import validate_scenario
 from minders.population import JAILED, PURGED, STATUS_NAMES
-from minders.scenario import Scenario, apply_overrides, validate_scenario
+from minders.scenario import Scenario
+from minders.spec import apply_overrides
 
 from ..conftest import ROOT
 from .conftest import SMALL

@@ -9,16 +9,15 @@ point, with optional threshold shifts on the way (Kuran's shocks).
 
 from __future__ import annotations
 
-import hashlib
-import json
 from collections.abc import Callable
 from typing import Annotated, Any, Literal
 
 import numpy as np
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
 
+from minders.distributions import Bounded
 from minders.errors import ScenarioError
-from minders.scenario import Bounded
+from minders.spec import ScenarioBase
 
 STRICT = ConfigDict(extra="forbid", validate_assignment=True)
 
@@ -45,22 +44,8 @@ class ThresholdRun(ClassicRun):
     )
 
 
-class ClassicScenario(BaseModel):
-    """Methods every classic scenario shares (the fields live in each kind's class)."""
-
-    model_config = STRICT
-
-    def scenario_hash(self) -> str:
-        """SHA-256 of the canonical JSON of the scenario."""
-        canonical = json.dumps(self.model_dump(mode="json"), sort_keys=True, separators=(",", ":"))
-        return hashlib.sha256(canonical.encode()).hexdigest()
-
-    def with_overrides(self, overrides: list[str] | dict[str, Any]) -> Any:
-        """Return a copy with dotted-path overrides applied (``run.steps=50``)."""
-        from minders.scenario import apply_overrides, validate_scenario
-
-        data = self.model_dump(mode="json")
-        return validate_scenario(apply_overrides(data, overrides))
+class ClassicScenario(ScenarioBase):
+    """Base of every classic scenario (the fields live in each kind's class)."""
 
 
 # --------------------------------------------------------------------------- thresholds

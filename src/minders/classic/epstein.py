@@ -65,11 +65,10 @@ import pandas as pd
 from pydantic import BaseModel, Field, model_validator
 
 from minders.classic._common import STRICT, ClassicRun, ClassicScenario
-from minders.distributions import sample
+from minders.distributions import Distribution, Uniform, sample
 from minders.errors import ScenarioError
-from minders.kinds import Kind, register
+from minders.kinds import Kind
 from minders.result import Result
-from minders.scenario import Distribution, Uniform
 from minders.streams import generator, stream_key, uniform
 
 if TYPE_CHECKING:
@@ -855,7 +854,7 @@ def figure(result: Result) -> Figure:
     return fig
 
 
-register(Kind(
+KIND = Kind(
     name="epstein", scenario_class=EpsteinScenario, simulate=simulate, summary=summary,
     figure=figure, description="Epstein (2002) civil violence, Model I (citizens and cops).",
-))
+)

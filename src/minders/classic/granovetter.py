@@ -39,7 +39,7 @@ from minders.classic._common import (
     population_size,
     sample_thresholds,
 )
-from minders.kinds import Kind, register
+from minders.kinds import Kind
 from minders.result import Result
 from minders.streams import generator
 
@@ -215,7 +215,7 @@ def figure(result: Result) -> Figure:
     return fig
 
 
-register(Kind(
+KIND = Kind(
     name="granovetter", scenario_class=GranovetterScenario, simulate=simulate, summary=summary,
     figure=figure, description="Granovetter (1978) threshold model of a complete population.",
-))
+)

@@ -50,7 +50,7 @@ from minders.classic._common import (
     sample_thresholds,
 )
 from minders.errors import ScenarioError
-from minders.kinds import Kind, register
+from minders.kinds import Kind
 from minders.result import Result
 from minders.streams import generator
 
@@ -285,7 +285,7 @@ def figure(result: Result) -> Figure:
     return fig
 
 
-register(Kind(
+KIND = Kind(
     name="kuran", scenario_class=KuranScenario, simulate=simulate, summary=summary,
     figure=figure, description="Kuran (1991) preference falsification and surprise revolutions.",
-))
+)

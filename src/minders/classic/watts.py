@@ -49,7 +49,7 @@ from minders.classic._common import (
     sample_thresholds,
 )
 from minders.errors import ScenarioError
-from minders.kinds import Kind, register
+from minders.kinds import Kind
 from minders.network import Graph, graph_from_edges, load_graph
 from minders.result import Result
 from minders.streams import generator
@@ -411,7 +411,7 @@ def figure(result: Result) -> Figure:
     return fig
 
 
-register(Kind(
+KIND = Kind(
     name="watts", scenario_class=WattsScenario, simulate=simulate, summary=summary,
     figure=figure, description="Watts (2002) global cascades on random networks.",
-))
+)

@@ -56,8 +56,9 @@ from minders.dashboard.widgets import (  # noqa: E402
     shocks_to_frame,
 )
 from minders.errors import ScenarioError  # noqa: E402
+from minders.kinds import load_scenario
 from minders.population import STATUS_NAMES  # noqa: E402
-from minders.scenario import RunParams, Scenario, ShockKind, load_scenario  # noqa: E402
+from minders.scenario import RunParams, Scenario, ShockKind  # noqa: E402
 
 log = logging.getLogger("minders.dashboard")
 

@@ -29,9 +29,11 @@ import pandas as pd
 
 from minders.engine import Simulation
 from minders.errors import ScenarioError
+from minders.kinds import validate_scenario
 from minders.population import JAILED, STATUS_NAMES, tier_depth
 from minders.records import COUNT_COLUMNS, FLOWS, STOCKS, Records
-from minders.scenario import Scenario, apply_overrides, parse_mapping, validate_scenario
+from minders.scenario import Scenario
+from minders.spec import apply_overrides, parse_mapping
 
 #: Largest scenario file accepted from the browser (bytes).
 MAX_UPLOAD_BYTES = 1 << 20

@@ -27,17 +27,8 @@ import annotated_types
 import pandas as pd
 from pydantic import BaseModel
 
-from minders.scenario import (
-    Beta,
-    Constant,
-    ModelParams,
-    NetworkParams,
-    Normal,
-    RunParams,
-    Shock,
-    Tier,
-    Uniform,
-)
+from minders.distributions import Beta, Constant, Normal, Uniform
+from minders.scenario import ModelParams, NetworkParams, RunParams, Shock, Tier
 
 #: Distribution kinds and their models.
 DISTRIBUTIONS: dict[str, type[BaseModel]] = {

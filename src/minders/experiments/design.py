@@ -60,7 +60,8 @@ from pydantic import (
     model_validator,
 )
 
-from minders import scenario as scenario_module
+from minders import kinds
+from minders import spec as spec_module
 from minders.errors import ScenarioError, ScenarioErrors
 from minders.experiments.metrics import MetricSpec
 
@@ -73,7 +74,7 @@ METHODS = ("grid", "lhs", "sobol", "morris")
 def _overrides_as_dict(value: Any) -> Any:
     """Accept ``set = ["path=value", ...]`` (like ``--set``) as well as a table."""
     if isinstance(value, list) and all(isinstance(v, str) for v in value):
-        return dict(scenario_module.parse_override(v) for v in value)
+        return dict(spec_module.parse_override(v) for v in value)
     return value
 
 
@@ -272,7 +273,9 @@ def load_experiment(path: str | Path) -> Experiment:
     Parameters
     ----------
     path : str or Path
-        A ``.toml``, ``.yaml`` or ``.yml`` experiment file.
+        A ``.toml``, ``.yaml`` or ``.yml`` experiment file, or the name of a
+        bundled experiment. Its ``scenario`` is a path relative to the file
+        or the name of a bundled scenario.
 
     Returns
     -------
@@ -285,14 +288,17 @@ def load_experiment(path: str | Path) -> Experiment:
 
     Examples
     --------
-    >>> e = load_experiment("experiments/span_sweep.toml")  # doctest: +SKIP
-    >>> e.design.method  # doctest: +SKIP
-    'grid'
+    >>> e = load_experiment("span_sweep")
+    >>> e.design.method, Path(e.scenario).name
+    ('grid', 'overseas_workers.toml')
     """
-    path = Path(path)
-    data = scenario_module.read_mapping(path, "experiment")
-    if isinstance(data.get("scenario"), str) and not Path(data["scenario"]).is_absolute():
-        data["scenario"] = str((path.parent / data["scenario"]).resolve())
+    from minders import scenarios
+
+    path = scenarios.resolve(path, "experiments")
+    data = spec_module.read_mapping(path, "experiment")
+    if isinstance(data.get("scenario"), str):
+        data["scenario"] = str(scenarios.resolve(data["scenario"], relative_to=path.parent)
+                               .resolve())
     return validate_experiment(data)
 
 
@@ -328,9 +334,9 @@ def _translate(err: Any) -> ScenarioError:
         where = ".".join(str(x) for x in clean) or "metrics"
         return ScenarioError(f"{where}.kind", tag if tag is not None else "nothing",
                              f"one of {', '.join(METRICS)}")
-    translated = scenario_module.translate_error({**err, "loc": clean}, Experiment)
+    translated = spec_module.translate_error({**err, "loc": clean}, Experiment)
     if err["type"] == "extra_forbidden":
-        allowed = scenario_module.allowed_fields(Experiment, raw)
+        allowed = spec_module.allowed_fields(Experiment, raw)
         expected = "a known field" + (f" ({', '.join(allowed)})" if allowed else "")
         return ScenarioError(translated.field, translated.value, expected)
     return translated
@@ -460,7 +466,7 @@ def build_sweep(experiment: Experiment, base: Any | None = None) -> Sweep:
     (3, 6, [2, 5, 10])
     """
     if base is None:
-        spec = scenario_module.load_scenario(experiment.scenario, experiment.set or None)
+        spec = kinds.load_scenario(experiment.scenario, experiment.set or None)
     else:
         spec = base.with_overrides(experiment.set) if experiment.set else base
     base_dict = spec.model_dump(mode="json")
@@ -601,9 +607,9 @@ def _check_metrics(experiment: Experiment, spec: Any) -> None:
 def _validate_point(sweep: Sweep, point: int) -> str:
     """Validate the scenario of one point; return its hash."""
     overrides = sweep.overrides_of(point)
-    data = scenario_module.apply_overrides(copy.deepcopy(sweep.base), overrides)
+    data = spec_module.apply_overrides(copy.deepcopy(sweep.base), overrides)
     try:
-        spec = scenario_module.validate_scenario(data)
+        spec = kinds.validate_scenario(data)
     except ScenarioError as exc:
         values = ", ".join(f"{n}={_plain(sweep.points[n].iloc[point])!r}"
                            for n in sweep.parameters)

@@ -328,7 +328,7 @@ def plan(
     from minders.experiments.design import run_seed
     from minders.experiments.executors import chunk_size, make_executor
     from minders.experiments.runner import ChunkTask, RunSpec, run_chunk
-    from minders.scenario import validate_scenario
+    from minders.kinds import validate_scenario
 
     if getattr(scenario, "kind", "minders") != "minders":
         raise ScenarioError("kind", scenario.kind, "a minders scenario for planning")

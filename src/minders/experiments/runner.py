@@ -110,7 +110,8 @@ def _run(task: ChunkTask, start: float) -> ChunkResult:
 
     from minders import kinds
     from minders.experiments.metrics import compute_metrics, parse_metric
-    from minders.scenario import apply_overrides, validate_scenario
+    from minders.kinds import validate_scenario
+    from minders.spec import apply_overrides
 
     metrics = [parse_metric(m) for m in task.metrics]
     values = np.full((len(task.runs), len(metrics)), np.nan)

@@ -14,20 +14,14 @@ from typing import Annotated
 
 import typer
 
+from minders.cli._console import fail, say
 from minders.errors import ScenarioError
 
 #: Addresses that only this machine can reach.
 LOOPBACK = ("127.0.0.1", "localhost", "::1")
 
 
-def _fail(message: str) -> None:
-    """Print a user error as ``minders run`` does (no traceback) and exit with status 2."""
-    from rich.markup import escape
-
-    from minders.cli import errors
-
-    errors().print(f"[bold red]error:[/] {escape(message)}", highlight=False, soft_wrap=True)
-    raise typer.Exit(2)
+_fail = fail
 
 
 def dashboard(
@@ -64,8 +58,9 @@ def dashboard(
     # faster on a busy 2-core machine (24 ms -> 0.24 ms) and a million agents' no slower.
     # Read when Numba starts its thread pool, i.e. at the first step.
     os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+    from minders import kinds
     from minders.dashboard.state import bundled_scenarios
-    from minders.scenario import load_scenario
+    from minders.kinds import load_scenario
 
     catalog = bundled_scenarios()
     try:
@@ -81,23 +76,16 @@ def dashboard(
         else:
             _fail("no scenario: pass a SCENARIO file (no bundled scenarios/*.toml found here)")
             return
-        if spec.kind != "minders":
-            raise ScenarioError("kind", spec.kind, "'minders' (the dashboard explores the "
-                                "minders model; run classic models with 'minders run')")
+        kinds.require(spec, "dashboard")
     except ScenarioError as exc:
         _fail(str(exc))
         return
     if results is not None and not results.is_dir():
         _fail(f"--results: expected an existing folder, got {str(results)!r}")
-    from rich.markup import escape
-
-    from minders.cli import errors
-
     if host not in LOOPBACK:
-        errors().print(
-            f"[bold yellow]warning:[/] listening on {escape(host)}: anyone who can reach this "
-            "address can use the dashboard (run simulations, upload scenarios); it has no login. "
-            "Use the default 127.0.0.1 unless you mean it.", highlight=False, soft_wrap=True)
+        say("warning", f"listening on {host}: anyone who can reach this address can use the "
+            "dashboard (run simulations, upload scenarios); it has no login. Use the default "
+            "127.0.0.1 unless you mean it.", style="bold yellow")
     try:
         from minders.dashboard.app import make_server
     except ImportError as exc:  # an extra installed only in part

@@ -7,15 +7,16 @@
 
 from __future__ import annotations
 
-import contextlib
 import math
-from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
+from minders.cli._console import console, say, user_errors
+from minders.cli._console import progress as progress_display
 from minders.errors import ScenarioError
+from minders.formatting import format_number
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -72,9 +73,7 @@ def sweep(
     quiet: QuietOption = False,
 ) -> None:
     """Run an experiment (ensemble or sweep); rerun the same command to resume it."""
-    from minders.cli import fail
-
-    with _user_errors(fail):
+    with user_errors():
         report, directory = _run(experiment, out, executor, workers, scheduler, chunk_size,
                                  quiet)
     if quiet:
@@ -83,7 +82,7 @@ def sweep(
     from minders.experiments.summary import summarize
 
     hint = f"'minders results {directory} --limit 0' shows all"  # sweep has no --limit
-    _console().print(_summary_table(summarize(directory), read_manifest(directory), limit=20,
+    console().print(_summary_table(summarize(directory), read_manifest(directory), limit=20,
                                     hint=hint))
     _report(report)
 
@@ -97,7 +96,7 @@ def _run(experiment: Path, out: Path | None, executor: str, workers: int | None,
     spec = load_experiment(experiment)
     built = build_sweep(spec)
     directory = out if out is not None else Path("results") / spec.name
-    with _progress(f"[bold]{spec.name}[/]", quiet) as progress:
+    with progress_display(spec.name, "runs", quiet, rate=True) as progress:
         try:
             report = run_sweep(built, directory, executor, workers=workers,
                                scheduler=scheduler, chunk=chunk_size, progress=progress)
@@ -105,20 +104,20 @@ def _run(experiment: Path, out: Path | None, executor: str, workers: int | None,
             from minders.experiments.store import load_results
 
             saved = len(load_results(directory)) if (directory / "manifest.json").exists() else 0
-            _errors().print(f"[yellow]interrupted:[/] {saved:,} of {built.n_runs:,} runs are "
-                            f"saved in {directory}; run the same command again to resume")
+            say("interrupted", f"{saved:,} of {built.n_runs:,} runs are saved in {directory}; "
+                "run the same command again to resume")
             raise typer.Exit(130) from None
     return report, directory
 
 
 def _report(report: Any) -> None:
     if not report.ran:
-        _console().print(f"nothing to run: all {report.total:,} runs were saved in "
+        console().print(f"nothing to run: all {report.total:,} runs were saved in "
                          f"[bold]{report.directory}[/] already.")
         return
     resumed = f" (resumed: {report.done_before:,} were done)" if report.done_before else ""
     rate = f", {report.runs_per_second:,.1f} runs/s" if report.ran else ""
-    _console().print(
+    console().print(
         f"{report.ran:,} runs in {report.seconds:.1f} s{rate} on {report.executor} x "
         f"{report.workers}{resumed}. Results: [bold]{report.directory}[/] "
         f"(runs/*.parquet, manifest.json); 'minders results {report.directory}' summarises them."
@@ -135,17 +134,16 @@ def results(
     ] = None,
 ) -> None:
     """Summarise a results folder: per point, the mean and CI of every metric."""
-    from minders.cli import fail
     from minders.experiments.store import read_manifest
     from minders.experiments.summary import summarize
 
-    with _user_errors(fail):
+    with user_errors():
         manifest = read_manifest(directory)
         table = summarize(directory, confidence)
     done = int(table["n"].sum()) if len(table) else 0
-    _console().print(_summary_table(table, manifest, limit=limit, confidence=confidence))
+    console().print(_summary_table(table, manifest, limit=limit, confidence=confidence))
     state = "complete" if done >= manifest["runs"] else "incomplete: rerun the sweep to finish"
-    _console().print(
+    console().print(
         f"{manifest['name']}: {done:,} of {manifest['runs']:,} runs ({state}); "
         f"{manifest['points']:,} points x {manifest['replicates']} replicates, "
         f"design {manifest['method']}. Load with minders.experiments.load_results('{directory}')"
@@ -156,7 +154,7 @@ def results(
 
         with atomic_path(csv) as tmp:
             table.to_csv(tmp)
-        _console().print(f"summary written to {csv}")
+        console().print(f"summary written to {csv}")
 
 
 def _summary_table(
@@ -173,11 +171,11 @@ def _summary_table(
         rich_table.add_column(name, justify="right", overflow="fold")
     shown = table if not limit else table.head(limit)
     for point, row in shown.iterrows():
-        cells = [str(point), *(_number(row[n]) for n in parameters), f"{int(row['n'])}"]
+        cells = [str(point), *(format_number(row[n]) for n in parameters), f"{int(row['n'])}"]
         for metric in metrics:
             half = (row[f"{metric}_high"] - row[f"{metric}_low"]) / 2
-            interval = "" if math.isnan(half) else f" ± {_number(half, 2)}"
-            cells.append(_number(row[metric]) + interval)
+            interval = "" if math.isnan(half) else f" ± {format_number(half, 2)}"
+            cells.append(format_number(row[metric]) + interval)
         rich_table.add_row(*cells)
     if limit and len(table) > limit:
         rich_table.caption = f"first {limit} of {len(table):,} points ({hint})"
@@ -197,11 +195,10 @@ def sensitivity(
     quiet: QuietOption = False,
 ) -> None:
     """Sobol or Morris indices of an experiment's metrics (runs or resumes its sweep first)."""
-    from minders.cli import fail
     from minders.experiments.design import load_experiment
     from minders.experiments.sensitivity import analyze
 
-    with _user_errors(fail):
+    with user_errors():
         spec = load_experiment(experiment)
         if spec.design.method not in ("sobol", "morris"):
             raise ScenarioError("design.method", spec.design.method,
@@ -227,17 +224,17 @@ def sensitivity(
     for _, row in result.indices.iterrows():
         cells = [str(row["metric"]), str(row["parameter"])]
         for value, conf in columns:
-            cells.append(_number(row[value]) + ("" if conf is None else
-                                                 f" ± {_number(row[conf], 2)}"))
+            cells.append(format_number(row[value]) + ("" if conf is None else
+                                                 f" ± {format_number(row[conf], 2)}"))
         table.add_row(*cells)
     outside = result.out_of_range()
     if len(outside):
         table.caption = (f"{len(outside)} of {len(result.indices)} rows have S1 or ST outside "
                          "[0, 1] beyond their interval: too few samples to trust them "
                          "(increase samples, a larger power of two)")
-    _console().print(table)
+    console().print(table)
     _report(report)
-    _console().print(f"indices: [bold]{paths['csv']}[/], {paths['parquet']}; "
+    console().print(f"indices: [bold]{paths['csv']}[/], {paths['parquet']}; "
                      f"figure: [bold]{paths['figure']}[/]")
 
 
@@ -282,15 +279,14 @@ def plan(
     quiet: QuietOption = False,
 ) -> None:
     """Find the cheapest spans (and tiers) keeping yearly defections below a target."""
-    from minders.cli import fail
     from minders.experiments.planning import plan as search
-    from minders.scenario import load_scenario
+    from minders.kinds import load_scenario
 
-    with _user_errors(fail):
+    with user_errors():
         spec = load_scenario(scenario, set_ or [])
         ladder = _int_list(upper_spans) if upper_spans else None
         folder = out if out is not None else Path("results") / f"plan-{spec.name}"
-        with _progress(f"[bold]plan {spec.name}[/]", quiet) as progress:
+        with progress_display(f"plan {spec.name}", "runs", quiet, rate=True) as progress:
             try:
                 result = search(
                     spec, target, confidence=confidence, tiers=tier, replicates=replicates,
@@ -301,14 +297,14 @@ def plan(
                     progress=progress,
                 )
             except KeyboardInterrupt:
-                _errors().print("[yellow]interrupted:[/] the plan was not finished")
+                say("interrupted", "the plan was not finished")
                 raise typer.Exit(130) from None
         paths = result.save(folder)
     if quiet:
         return
-    _console().print(_plan_table(result))
+    console().print(_plan_table(result))
     settings = result.settings
-    _console().print(
+    console().print(
         f"{len(result.designs):,} designs x {settings['replicates']} replicates "
         f"({settings['runs']:,} runs) in {settings['seconds']:.1f} s. Designs: "
         f"[bold]{paths['designs']}[/]; cost curve: [bold]{paths['figure']}[/]"
@@ -329,96 +325,19 @@ def _plan_table(result: Any) -> Table:
     for target in settings["targets"]:
         rows = result.choices[result.choices["target"] == target]
         if rows.empty:
-            table.add_row(_number(target), "-", "-", "no design meets it (narrower spans, more "
-                          "replicates or another tier?)", "", "", "", "")
+            table.add_row(format_number(target), "-", "-", "no design meets it (narrower spans, "
+                          "more replicates or another tier?)", "", "", "", "")
             continue
         for _, row in rows.iterrows():
-            table.add_row(_number(target), str(row["rank"]), f"+{row['extra']}", row["spans"],
+            table.add_row(format_number(target), str(row["rank"]), f"+{row['extra']}", row["spans"],
                           f"{row['headcount']:,}", f"{100 * row['share']:.2f}%",
-                          _number(row["rate_mean"]), _number(row["ucb_line"]))
+                          format_number(row["rate_mean"]), format_number(row["ucb_line"]))
     return table
 
 
 # --------------------------------------------------------------------------- helpers
-@contextlib.contextmanager
-def _user_errors(fail: Callable[[ScenarioError], None]) -> Iterator[None]:
-    try:
-        yield
-    except ScenarioError as exc:
-        fail(exc)
-
-
-@contextlib.contextmanager
-def _progress(label: str, quiet: bool) -> Iterator[Callable[[int, int], None]]:
-    """A Rich progress bar on stderr: runs done, rate, elapsed and remaining time."""
-    from rich.progress import (
-        BarColumn,
-        MofNCompleteColumn,
-        Progress,
-        TextColumn,
-        TimeElapsedColumn,
-        TimeRemainingColumn,
-    )
-
-    with Progress(
-        TextColumn(label), BarColumn(), MofNCompleteColumn(), TextColumn("runs"),
-        _rate_column(), TimeElapsedColumn(), TextColumn("left"), TimeRemainingColumn(),
-        console=_errors(), transient=True, disable=quiet,
-    ) as bar:
-        task: list[Any] = []
-
-        def update(done: int, total: int) -> None:
-            if not task:  # start at what was already saved, so the rate counts this run only
-                task.append(bar.add_task("runs", total=total, completed=done))
-            else:
-                bar.update(task[0], completed=done, total=total)
-
-        yield update
-
-
-def _rate_column() -> Any:
-    from rich.progress import ProgressColumn
-    from rich.text import Text
-
-    class RateColumn(ProgressColumn):
-        """Runs per second over the last half minute."""
-
-        def render(self, task: Any) -> Text:
-            speed = task.finished_speed or task.speed
-            return Text(f"{speed:,.1f} runs/s" if speed else "- runs/s", style="progress.data")
-
-    return RateColumn()
-
-
 def _int_list(text: str) -> list[int]:
     try:
         return [int(part) for part in text.replace(" ", "").split(",") if part]
     except ValueError:
         raise ScenarioError("--upper-spans", text, "integers separated by commas") from None
-
-
-def _number(value: Any, digits: int = 3) -> str:
-    """Integers with separators, other numbers to ``digits`` significant digits."""
-    if isinstance(value, str):
-        return value
-    try:
-        number = float(value)
-    except (TypeError, ValueError):
-        return str(value)
-    if math.isnan(number):
-        return "-"
-    if number.is_integer() and abs(number) < 1e15:
-        return f"{int(number):,}"
-    return f"{number:.{digits}g}"
-
-
-def _console() -> Any:
-    from minders.cli import console
-
-    return console()
-
-
-def _errors() -> Any:
-    from minders.cli import errors
-
-    return errors()

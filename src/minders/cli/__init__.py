@@ -1,0 +1,72 @@
+"""The command line: ``minders run``, ``validate``, ``schema``, the experiments and the dashboard.
+
+The app lives in :mod:`~minders.cli.commands`; each group of commands lives in its
+own module (:mod:`~minders.cli.run`, :mod:`~minders.cli.experiments`,
+:mod:`~minders.cli.dashboard`) and the one console, error printer and
+progress display in :mod:`~minders.cli._console`. Only this package imports
+Typer: the library below it raises :class:`~minders.errors.ScenarioError`,
+which the commands print as one line and exit with status 2.
+
+This module imports nothing heavy, so that Ctrl-C while the command starts
+(Python importing NumPy, Numba, Rich) still ends with one line and status 130.
+"""
+
+from __future__ import annotations
+
+import sys
+from typing import Any
+
+
+def main() -> None:
+    """Entry point of the ``minders`` command.
+
+    Usage errors (an unknown flag, a missing argument) get the same one-line
+    ``error:`` form and status 2 as errors in a scenario.
+    """
+    try:
+        import typer
+
+        from minders.cli.commands import app
+
+        click = _click_exceptions()
+        try:
+            code = app(standalone_mode=False)
+        except click.NoArgsIsHelpError:  # Typer has printed the help already
+            code = 0
+        except click.UsageError as exc:
+            from minders.cli._console import say
+
+            hint = f" (see '{exc.ctx.command_path} --help')" if exc.ctx is not None else ""
+            say("error", exc.format_message() + hint, style="bold red")
+            code = 2
+        except typer.Abort:  # end of input at a prompt
+            code = 1
+        if code == 130:  # Ctrl-C inside a command (Typer turns it into status 130)
+            from minders.cli import _console
+
+            if not _console.interrupt_reported:
+                _console.say("interrupted", "stopped")
+    except KeyboardInterrupt:  # outside a run (e.g. while importing): still no traceback
+        sys.stderr.write("interrupted: stopped before anything was written\n")
+        sys.exit(130)
+    sys.exit(code if isinstance(code, int) else 0)
+
+
+def _click_exceptions() -> Any:
+    """Click's exception classes, as the installed Typer uses them (it may vendor Click)."""
+    try:
+        from typer._click import exceptions
+    except ImportError:  # Typer releases that use the click package itself
+        from click import exceptions
+    return exceptions
+
+
+def __getattr__(name: str) -> Any:
+    if name == "app":  # ``from minders.cli import app`` (tests, embedding)
+        from minders.cli.commands import app
+
+        return app
+    raise AttributeError(f"module 'minders.cli' has no attribute {name!r}")
+
+
+__all__ = ["app", "main"]

@@ -1,0 +1,54 @@
+"""How numbers are written for people: one rule for the command line, tables and the dashboard."""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+
+def format_number(value: Any, digits: int = 3) -> str:
+    """Integers with thousands separators, other numbers to ``digits`` significant digits.
+
+    Strings pass through; NaN is written ``-``.
+
+    Examples
+    --------
+    >>> format_number(150000), format_number(0.012345), format_number(1234.5678)
+    ('150,000', '0.0123', '1.23e+03')
+    >>> format_number(1234.5678, digits=6), format_number(float("nan")), format_number("x")
+    ('1234.57', '-', 'x')
+    """
+    if isinstance(value, str):
+        return value
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        return str(value)
+    if math.isnan(number):
+        return "-"
+    if number.is_integer() and abs(number) < 1e15:
+        return f"{int(number):,}"
+    return f"{number:.{digits}g}"
+
+
+def format_measure(value: Any) -> str:
+    """A measured value in a summary table: integers with separators, others to 4 digits.
+
+    Unlike :func:`format_number`, a large non-integer keeps its integer part
+    (``1,234.6``), as a count averaged over steps should.
+
+    Examples
+    --------
+    >>> format_measure(3), format_measure(0.123456), format_measure(1234.56), format_measure("a")
+    ('3', '0.1235', '1,234.6', 'a')
+    """
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        try:
+            value = float(value)
+        except (TypeError, ValueError):
+            return str(value)
+    if math.isnan(value):
+        return "-"
+    if float(value).is_integer():
+        return f"{value:,.0f}"
+    return f"{value:.4g}" if abs(value) < 10 else f"{value:,.1f}"

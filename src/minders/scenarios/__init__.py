@@ -1,0 +1,89 @@
+"""The bundled scenarios and experiments, shipped as package data.
+
+The same files are found from a wheel and from a checkout (where
+``scenarios/`` and ``experiments/`` at the repository root link here). A
+command that takes a scenario or experiment file also takes the name of a
+bundled one: ``minders run pyongyang`` runs ``pyongyang.toml`` from here when
+no file of that name exists.
+
+Examples
+--------
+>>> "pyongyang" in names()
+True
+>>> path("pyongyang").name
+'pyongyang.toml'
+>>> "span_sweep" in names("experiments")
+True
+"""
+
+from __future__ import annotations
+
+from importlib.resources import files
+from pathlib import Path
+from typing import Literal
+
+from minders.errors import ScenarioError
+
+Collection = Literal["scenarios", "experiments"]
+_SUFFIXES = (".toml", ".yaml", ".yml")
+
+
+def folder(collection: Collection = "scenarios") -> Path:
+    """The folder that holds the bundled files of ``collection``."""
+    root = Path(str(files(__name__)))
+    return root if collection == "scenarios" else root / "experiments"
+
+
+def names(collection: Collection = "scenarios") -> list[str]:
+    """Names (file stems) of the bundled scenarios or experiments, sorted."""
+    return sorted(p.stem for p in folder(collection).iterdir() if p.suffix in _SUFFIXES)
+
+
+def path(name: str, collection: Collection = "scenarios") -> Path:
+    """The file of the bundled scenario (or experiment) called ``name``.
+
+    Raises
+    ------
+    ScenarioError
+        If there is no bundled file of that name.
+    """
+    stem = Path(name).stem if Path(name).suffix in _SUFFIXES else name
+    for suffix in _SUFFIXES:
+        candidate = folder(collection) / f"{stem}{suffix}"
+        if candidate.is_file():
+            return candidate
+    what = "scenario" if collection == "scenarios" else "experiment"
+    raise ScenarioError(
+        what, name, f"an existing {what} file or the name of a bundled one "
+        f"({', '.join(names(collection))})",
+    )
+
+
+def resolve(reference: str | Path, collection: Collection = "scenarios",
+            relative_to: Path | None = None) -> Path:
+    """A file path for ``reference``: an existing file, else a bundled name.
+
+    Parameters
+    ----------
+    reference : str or Path
+        A path (absolute, or relative to ``relative_to`` or the working folder)
+        or the name of a bundled file, with or without its suffix.
+    collection : {"scenarios", "experiments"}
+        Where bundled names are looked up.
+    relative_to : Path, optional
+        Folder that relative paths start from (an experiment file's folder).
+
+    Examples
+    --------
+    >>> resolve("overseas_workers").name
+    'overseas_workers.toml'
+    """
+    candidate = Path(reference)
+    if relative_to is not None and not candidate.is_absolute():
+        candidate = relative_to / candidate
+    if candidate.is_file():
+        return candidate
+    if isinstance(reference, str) and "/" not in reference and "\\" not in reference:
+        return path(reference, collection)
+    what = "scenario" if collection == "scenarios" else "experiment"
+    raise ScenarioError(what, str(reference), f"an existing {what} file")
