@@ -1,7 +1,8 @@
 """minders: simulate surveillance hierarchies, preference falsification and defection cascades.
 
-The public API is loaded on first use, so ``import minders`` (and the
-command line's start) stays fast.
+The public API (and even the version) is loaded on first use, so ``import
+minders`` takes milliseconds and the command line can catch Ctrl-C from its
+first moment.
 
 Examples
 --------
@@ -15,7 +16,6 @@ Examples
 from __future__ import annotations
 
 import importlib
-from importlib.metadata import PackageNotFoundError, version
 from typing import TYPE_CHECKING, Any
 
 from minders.errors import ScenarioError
@@ -25,11 +25,6 @@ if TYPE_CHECKING:
     from minders.kinds import load_scenario, simulate
     from minders.result import Result
     from minders.scenario import Scenario
-
-try:
-    __version__ = version("minders")
-except PackageNotFoundError:  # pragma: no cover - running from a source tree
-    __version__ = "0.0.0+unknown"
 
 #: Public names and the module each comes from.
 _LAZY = {
@@ -41,7 +36,19 @@ _LAZY = {
 }
 
 
+def _version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("minders")
+    except PackageNotFoundError:  # pragma: no cover - running from a source tree
+        return "0.0.0+unknown"
+
+
 def __getattr__(name: str) -> Any:
+    if name == "__version__":
+        globals()[name] = value = _version()
+        return value
     if name in _LAZY:
         value = getattr(importlib.import_module(_LAZY[name]), name)
         globals()[name] = value

@@ -8,6 +8,7 @@ The CLI prints the message and exits with status 2.
 
 from __future__ import annotations
 
+import reprlib
 from typing import Any
 
 
@@ -48,6 +49,22 @@ class ScenarioErrors(ScenarioError):
 
 
 def format_value(value: Any) -> str:
-    """Render a user-supplied value compactly for an error message."""
-    text = repr(value)
+    """Render a user-supplied value compactly for an error message.
+
+    Containers are abbreviated while they are rendered, so a huge value (an
+    expanded YAML alias bomb) costs no more than a small one.
+
+    Examples
+    --------
+    >>> format_value("x"), format_value(list(range(1000)))
+    ("'x'", '[0, 1, 2, 3, 4, 5, ...]')
+    """
+    text = _REPR.repr(value)
     return text if len(text) <= 80 else text[:77] + "..."
+
+
+_REPR = reprlib.Repr()
+_REPR.maxlevel = 3
+_REPR.maxstring = 80
+_REPR.maxother = 80
+_REPR.maxlong = 40

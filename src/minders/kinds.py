@@ -24,7 +24,14 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from minders.errors import ScenarioError
-from minders.spec import ScenarioBase, apply_overrides, read_scenario_file, validate_as
+from minders.spec import (
+    MAX_SEED,
+    MAX_STEPS,
+    ScenarioBase,
+    apply_overrides,
+    read_scenario_file,
+    validate_as,
+)
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -245,12 +252,6 @@ def simulate(scenario: Any, seed: int | None = None, steps: int | None = None,
     kind.checks(scenario)
     return kind.simulate(scenario, seed=seed, steps=steps, progress=progress)
 
-
-#: Largest seed: numpy's SeedSequence takes any non-negative integer, but run ids,
-#: Parquet columns and Numba keys hold seeds as int64.
-MAX_SEED = 2**63 - 1
-#: Longest horizon any kind accepts (the records are preallocated per step).
-MAX_STEPS = 10_000_000
 
 
 def check_seed(seed: Any, field: str = "run.seed") -> int:

@@ -16,6 +16,27 @@ if TYPE_CHECKING:
     from minders.result import Result
 
 
+#: Shocks labelled in the figure (the rest are shaded only; labels would overlap).
+MAX_SHOCK_LABELS = 8
+
+
+def merged_windows(windows: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    """The union of ``[start, end)`` windows, as disjoint sorted windows.
+
+    Examples
+    --------
+    >>> merged_windows([(5, 9), (0, 2), (1, 3), (8, 12)])
+    [(0, 3), (5, 12)]
+    """
+    merged: list[tuple[int, int]] = []
+    for start, end in sorted(windows):
+        if merged and start <= merged[-1][1]:
+            merged[-1] = (merged[-1][0], max(merged[-1][1], end))
+        else:
+            merged.append((start, end))
+    return merged
+
+
 def summary_figure(result: Result) -> Figure:
     """Two panels: cumulative defections, and true vs measured discontent with the gap shaded.
 
@@ -34,10 +55,13 @@ def summary_figure(result: Result) -> Figure:
         bottom.plot(years, true, color=colour, label=f"{tier}: true")
         bottom.plot(years, measured, color=colour, linestyle="--", label=f"{tier}: measured")
         bottom.fill_between(years, measured, true, color=colour, alpha=0.15, linewidth=0)
-    for k, shock in enumerate(result.scenario.shocks):
-        end = shock.end if shock.end is not None else result.steps
+    windows = [(shock.start, shock.end if shock.end is not None else result.steps)
+               for shock in result.scenario.shocks]
+    for start, end in merged_windows(windows):  # one patch per stretch, however many shocks
         for ax in (top, bottom):
-            ax.axvspan(shock.start / per_year, end / per_year, color="grey", alpha=0.12)
+            ax.axvspan(start / per_year, end / per_year, color="grey", alpha=0.12)
+    labelled = result.scenario.shocks[:MAX_SHOCK_LABELS]
+    for k, shock in enumerate(labelled):
         top.annotate(
             shock.label or shock.kind, (shock.start / per_year, 0.98 - 0.06 * k),
             xycoords=("data", "axes fraction"), va="top", fontsize=8, color="dimgrey",

@@ -18,7 +18,13 @@ from pydantic import BaseModel, Field, field_validator, model_validator
 
 from minders.distributions import Constant, Distribution, Uniform
 from minders.errors import ScenarioError
-from minders.spec import STRICT, ScenarioBase
+from minders.spec import MAX_SEED, MAX_STEPS, STRICT, ScenarioBase
+
+#: Most positions of one tier (and of a whole scenario): indices are int32.
+MAX_POSITIONS = 2**31 - 2
+#: Most tiers and shocks in one scenario (real hierarchies have a handful of each).
+MAX_TIERS = 1_000
+MAX_SHOCKS = 10_000
 
 Probability = Annotated[float, Field(ge=0.0, le=1.0)]
 NonNegative = Annotated[float, Field(ge=0.0)]
@@ -31,13 +37,16 @@ class RunParams(BaseModel):
     """How long to run and with which seed."""
 
     model_config = _STRICT
-    steps: int = Field(520, ge=1, description="Number of steps to simulate.", examples=[520])
-    seed: int = Field(0, ge=0, description="Base seed of every random stream.")
+    steps: int = Field(
+        520, ge=1, le=MAX_STEPS, description="Number of steps to simulate.", examples=[520]
+    )
+    seed: int = Field(0, ge=0, le=MAX_SEED, description="Base seed of every random stream.")
     steps_per_year: int = Field(
-        52, ge=1, description="Steps in a year (52: one step is a week). Used for yearly rates."
+        52, ge=1, le=10_000,
+        description="Steps in a year (52: one step is a week). Used for yearly rates."
     )
     burn_in: int = Field(
-        0, ge=0,
+        0, ge=0, le=MAX_STEPS,
         description="Steps run before step 0, without shocks and without records, so that the "
         "population settles from its all-quiet start (the pent-up would-be leavers go first).",
         json_schema_extra={"unit": "steps"},
@@ -47,8 +56,8 @@ class RunParams(BaseModel):
     )
     max_memory_gb: float | None = Field(
         None,
-        gt=0.0,
-        description="Refuse populations whose estimated memory exceeds this (GiB). "
+        gt=0.0, le=1e6,
+        description="Refuse runs whose estimated memory exceeds this (GiB). "
         "Default: 80% of this machine's physical memory.",
     )
 
@@ -59,7 +68,7 @@ class ModelParams(BaseModel):
     model_config = _STRICT
     watch_capacity: float = Field(
         10.0,
-        gt=0.0,
+        gt=0.0, le=1e6,
         description="c: how many wards one minder can watch closely; attention is min(1, c/wards).",
         json_schema_extra={"unit": "wards"},
     )
@@ -68,25 +77,26 @@ class ModelParams(BaseModel):
         json_schema_extra={"unit": "probability per neighbour per act"},
     )
     beta: NonNegative = Field(
-        0.5, description="Weight of the social signal (share of neighbours seen to act).",
+        0.5, le=100.0, description="Weight of the social signal (share of neighbours seen to act).",
         json_schema_extra={"unit": "grievance units"},
     )
     memory: int = Field(
-        4, ge=1, description="How many steps an act of a neighbour stays in mind.",
+        4, ge=1, le=MAX_STEPS, description="How many steps an act of a neighbour stays in mind.",
         json_schema_extra={"unit": "steps"},
     )
     shirk: Probability = Field(
         0.5, description="How much an aggrieved, unwatched minder looks away (0: never, 1: fully).",
     )
     family_weight: NonNegative = Field(
-        1.0, description="phi: extra weight of risk for agents with family the regime can punish.",
+        1.0, le=100.0,
+        description="phi: extra weight of risk for agents with family the regime can punish.",
     )
     purge_rate: Probability = Field(
         0.1, description="Chance that a minder is purged when one of its wards defects.",
         json_schema_extra={"unit": "probability per defection"},
     )
     fear: NonNegative = Field(
-        0.02, description="Grievance added to each peer of a purged minder.",
+        0.02, le=100.0, description="Grievance added to each peer of a purged minder.",
         json_schema_extra={"unit": "grievance units per purge"},
     )
     leak: Probability = Field(
@@ -94,7 +104,7 @@ class ModelParams(BaseModel):
         json_schema_extra={"unit": "probability per defecting minder"},
     )
     max_jail: int = Field(
-        52, ge=1, description="Longest jail term; terms are uniform on 1..max_jail.",
+        52, ge=1, le=MAX_STEPS, description="Longest jail term; terms are uniform on 1..max_jail.",
         json_schema_extra={"unit": "steps"},
     )
 
@@ -104,15 +114,17 @@ class NetworkParams(BaseModel):
 
     model_config = _STRICT
     unit_ties: int = Field(
-        4, ge=0,
+        4, ge=0, le=1_000,
         description="Ties of each ward inside its work unit: a clique when the unit is small, "
         "else a ring lattice with this many neighbours (an odd number is rounded up).",
     )
     family_size: int = Field(
-        4, ge=1, description="Size of the family groups (cliques drawn across the population)."
+        4, ge=1, le=1_000,
+        description="Size of the family groups (cliques drawn across the population).",
     )
     random_ties: int = Field(
-        1, ge=0, description="Random long-range ties started by each agent (so ~2x in degree)."
+        1, ge=0, le=1_000,
+        description="Random long-range ties started by each agent (so ~2x in degree).",
     )
     file: str | None = Field(
         None,
@@ -135,7 +147,7 @@ class Tier(BaseModel):
         None, description="Name of the tier whose members watch this one (none: unsupervised)."
     )
     span: int | None = Field(
-        None, ge=1, description="Wards per minder (required with minded_by).",
+        None, ge=1, le=MAX_POSITIONS, description="Wards per minder (required with minded_by).",
         json_schema_extra={"unit": "wards per minder"},
     )
     abroad: Probability = Field(0.0, description="Share of the tier's positions posted abroad.")
@@ -165,7 +177,7 @@ class Tier(BaseModel):
         "this tier.",
     )
     replace_delay: int | None = Field(
-        None, ge=0,
+        None, ge=0, le=MAX_STEPS,
         description="Steps before a vacated position (defected, purged) is refilled; none: never.",
         json_schema_extra={"unit": "steps"},
     )
@@ -175,8 +187,10 @@ class Tier(BaseModel):
     def _size(cls, value: Any) -> Any:
         if value == "auto":
             return value
-        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-            raise ValueError("an integer >= 1 or 'auto'")
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise ValueError(f"an integer in [1, {MAX_POSITIONS}] or 'auto'")
+        if not 1 <= value <= MAX_POSITIONS:
+            raise ValueError(f"an integer in [1, {MAX_POSITIONS}] or 'auto'")
         return value
 
 
@@ -194,14 +208,18 @@ class Shock(BaseModel):
 
     model_config = _STRICT
     kind: ShockKind = Field(description="What the shock changes.")
-    start: int = Field(ge=0, description="First step of the window.")
+    start: int = Field(ge=0, le=MAX_STEPS, description="First step of the window.")
     end: int | None = Field(
-        None, description="Step after the last one of the window (none: to the end of the run)."
+        None, ge=1, le=MAX_STEPS,
+        description="Step after the last one of the window (none: to the end of the run).",
     )
-    value: float = Field(description="New level, multiplier or addition (see kind).")
+    value: float = Field(
+        ge=-1e6, le=1e6, description="New level, multiplier or addition (see kind)."
+    )
     tiers: list[str] | None = Field(None, description="Tiers affected (none: all).")
     ramp: int = Field(
-        0, ge=0, description="Steps over which the change phases in linearly (0: at once).",
+        0, ge=0, le=MAX_STEPS,
+        description="Steps over which the change phases in linearly (0: at once).",
     )
     label: str = Field("", description="A name for plots and reports.")
 
@@ -235,13 +253,17 @@ class Scenario(ScenarioBase):
     kind: Literal["minders"] = Field(
         "minders", description="Scenario kind: 'minders' (this model) or a classic model."
     )
-    name: str = Field("unnamed", description="Short name of the scenario.")
+    name: str = Field("unnamed", max_length=200, description="Short name of the scenario.")
     description: str = Field("", description="What the scenario represents.")
     run: RunParams = Field(default_factory=RunParams)
     model: ModelParams = Field(default_factory=ModelParams)
     network: NetworkParams = Field(default_factory=NetworkParams)
-    tiers: dict[str, Tier] = Field(description="The tiers, bottom-up.", min_length=1)
-    shocks: list[Shock] = Field(default_factory=list, description="Timed shocks.")
+    tiers: dict[str, Tier] = Field(
+        description="The tiers, bottom-up.", min_length=1, max_length=MAX_TIERS
+    )
+    shocks: list[Shock] = Field(
+        default_factory=list, max_length=MAX_SHOCKS, description="Timed shocks."
+    )
 
     @model_validator(mode="after")
     def _structure(self) -> Scenario:
@@ -266,6 +288,12 @@ class Scenario(ScenarioBase):
                     "an integer: 'auto' needs a tier whose minded_by names this one",
                 )
         steps = self.run.steps
+        if steps + self.run.burn_in > MAX_STEPS:
+            raise ScenarioError(
+                "run.burn_in", self.run.burn_in,
+                f"a burn-in of at most {MAX_STEPS - steps:,} steps (run.steps + run.burn_in "
+                f"<= {MAX_STEPS:,})",
+            )
         for k, shock in enumerate(self.shocks):
             if shock.start >= steps:
                 raise ScenarioError(

@@ -12,6 +12,7 @@ registry's business (:mod:`minders.kinds`).
 
 from __future__ import annotations
 
+import difflib
 import hashlib
 import json
 import tomllib
@@ -23,6 +24,13 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 
 from minders.distributions import MODELS as _DIST_MODELS
 from minders.errors import ScenarioError, ScenarioErrors
+
+#: Largest seed: NumPy's SeedSequence takes any non-negative integer, but run ids,
+#: Parquet columns and Numba's stream keys hold seeds as int64.
+MAX_SEED = 2**63 - 1
+#: Longest horizon (steps, burn-in included) any kind accepts: records and shock
+#: tables are preallocated per step, and Numba holds steps as int32 in places.
+MAX_STEPS = 10_000_000
 
 #: Model configuration of every scenario section: unknown keys and NaN/inf are refused.
 STRICT = ConfigDict(extra="forbid", validate_assignment=True, allow_inf_nan=False)
@@ -79,36 +87,138 @@ def content_hash(data: Any) -> str:
 
 
 # --------------------------------------------------------------------------- files and overrides
+#: Largest scenario or experiment file read (bytes): real ones are a few KiB.
+MAX_FILE_BYTES = 1 << 20
+#: Deepest nesting of tables and lists in a file (a scenario needs 4).
+MAX_DEPTH = 32
+#: Most values a YAML document may expand to through its aliases (``*name``).
+MAX_YAML_NODES = 100_000
+
+
 def parse_mapping(
     content: str | bytes, suffix: str, source: str, what: str = "scenario"
 ) -> dict[str, Any]:
-    """Parse TOML or YAML text (by ``suffix``) whose top level is a mapping (no validation).
+    r"""Parse TOML or YAML text (by ``suffix``) whose top level is a mapping (no validation).
 
     ``source`` (a path or file name) and ``what`` ("scenario", "experiment")
-    name the file in error messages.
+    name the file in error messages. Files larger than :data:`MAX_FILE_BYTES`,
+    nested deeper than :data:`MAX_DEPTH` or YAML whose aliases expand past
+    :data:`MAX_YAML_NODES` values are refused before they can exhaust time or
+    memory.
 
     Examples
     --------
     >>> parse_mapping("name = 'x'", ".toml", "x.toml")
     {'name': 'x'}
+    >>> try:
+    ...     parse_mapping("a: [1, 2\n", ".yaml", "x.yaml")
+    ... except ScenarioError as exc:
+    ...     print(exc.expected)
+    valid YAML (line 2, column 1: expected ',' or ']', but got '<stream end>')
     """
     suffix = suffix.lower()
     if suffix not in (".toml", ".yaml", ".yml"):
         raise ScenarioError(what, source, "a .toml, .yaml or .yml file")
+    if len(content) > MAX_FILE_BYTES:
+        raise ScenarioError(what, source, f"a file of at most {MAX_FILE_BYTES // 1024:,} KiB")
     if isinstance(content, bytes):
         try:
             content = content.decode("utf-8")
         except UnicodeDecodeError:
             raise ScenarioError(what, source, "a UTF-8 text file") from None
+    kind = suffix[1:].replace("yml", "yaml").upper()
     try:
-        data = tomllib.loads(content) if suffix == ".toml" else yaml.safe_load(content)
-    except (tomllib.TOMLDecodeError, yaml.YAMLError) as exc:
+        data = tomllib.loads(content) if suffix == ".toml" else _load_yaml(content, what, source)
+    except tomllib.TOMLDecodeError as exc:
         detail = str(exc).splitlines()[0]
-        raise ScenarioError(what, source, f"valid {suffix[1:].upper()} ({detail})") from None
+        raise ScenarioError(what, source, f"valid {kind} ({detail})") from None
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark is not None else ""
+        raise ScenarioError(what, source, f"valid {kind} ({where}{exc.problem})") from None
+    except yaml.YAMLError as exc:
+        detail = str(exc).splitlines()[0]
+        raise ScenarioError(what, source, f"valid {kind} ({detail})") from None
+    except RecursionError:
+        raise ScenarioError(what, source, f"tables and lists nested at most {MAX_DEPTH} "
+                            "levels deep") from None
     if not isinstance(data, dict):
         parts = "sections" if what == "scenario" else "fields"
         raise ScenarioError(what, source, f"a mapping of {parts} at the top level")
+    if _depth(data) > MAX_DEPTH:
+        raise ScenarioError(what, source, f"tables and lists nested at most {MAX_DEPTH} "
+                            "levels deep")
     return data
+
+
+def _load_yaml(text: str, what: str, source: str) -> Any:
+    """``yaml.safe_load``, refusing documents whose aliases expand too far (an alias bomb)."""
+    loader = yaml.SafeLoader(text)
+    try:
+        node = loader.get_single_node()
+        if node is None:
+            return None
+        if _expanded_size(node) > MAX_YAML_NODES:
+            raise ScenarioError(what, source, f"YAML that expands to at most "
+                                f"{MAX_YAML_NODES:,} values (its aliases repeat too much)")
+        return loader.construct_document(node)
+    finally:
+        loader.dispose()
+
+
+def _expanded_size(root: yaml.Node) -> float:
+    """Values in the document with every alias expanded, counted without expanding them.
+
+    Aliases share node objects, so memoising the size of each node counts
+    the expansion in time linear in the distinct nodes. A node that contains
+    itself expands without end.
+    """
+    size: dict[int, float] = {}
+    stack: list[tuple[yaml.Node, bool]] = [(root, False)]
+    open_nodes: set[int] = set()
+    while stack:
+        node, children_done = stack.pop()
+        key = id(node)
+        if children_done:
+            open_nodes.discard(key)
+            children = _children(node)
+            size[key] = 1 + sum(size[id(c)] for c in children)
+            continue
+        if key in size:
+            continue
+        if key in open_nodes:  # a node that contains itself (recursive anchor)
+            return float("inf")
+        open_nodes.add(key)
+        stack.append((node, True))
+        stack.extend((c, False) for c in _children(node) if id(c) not in size)
+    return size[id(root)]
+
+
+def _children(node: yaml.Node) -> list[yaml.Node]:
+    if isinstance(node, yaml.MappingNode):
+        return [part for pair in node.value for part in pair]
+    if isinstance(node, yaml.SequenceNode):
+        return list(node.value)
+    return []
+
+
+def _depth(data: Any) -> int:
+    """Nesting depth of dicts and lists (iterative: deep input cannot recurse)."""
+    deepest = 0
+    stack = [(data, 1)]
+    while stack:
+        item, level = stack.pop()
+        if isinstance(item, dict):
+            children = item.values()
+        elif isinstance(item, list):
+            children = item
+        else:
+            continue
+        deepest = max(deepest, level)
+        if deepest > MAX_DEPTH:
+            return deepest
+        stack.extend((child, level + 1) for child in children)
+    return deepest
 
 
 def read_mapping(path: str | Path, what: str = "scenario") -> dict[str, Any]:
@@ -116,6 +226,8 @@ def read_mapping(path: str | Path, what: str = "scenario") -> dict[str, Any]:
     path = Path(path)
     if not path.is_file():
         raise ScenarioError(what, str(path), f"an existing {what} file")
+    if path.stat().st_size > MAX_FILE_BYTES:
+        raise ScenarioError(what, str(path), f"a file of at most {MAX_FILE_BYTES // 1024:,} KiB")
     return parse_mapping(path.read_bytes(), path.suffix, str(path), what)
 
 
@@ -210,7 +322,7 @@ def validate_as(cls: type[BaseModel], data: Any) -> Any:
     >>> validate_as(Scenario, {"tiers": {"w": {"size": 0}}})
     Traceback (most recent call last):
     ...
-    minders.errors.ScenarioError: tiers.w.size: expected an integer >= 1 or 'auto', got 0
+    minders.errors.ScenarioError: tiers.w.size: expected an integer in [1, 2147483646] or 'auto', got 0
     """
     try:
         return cls.model_validate(data)
@@ -294,6 +406,9 @@ def translate_error(err: dict[str, Any], cls: type[BaseModel]) -> ScenarioError:
     if kind == "extra_forbidden":
         allowed = allowed_fields(cls, err["loc"])
         expected = "a known field" + (f" ({', '.join(allowed)})" if allowed else "")
+        close = difflib.get_close_matches(str(loc[-1]), allowed, n=1) if loc else []
+        if close:
+            expected = f"a known field (did you mean '{close[0]}'?; known: {', '.join(allowed)})"
         return ScenarioError(field, value if value is not None else loc[-1], expected)
     if kind in ("union_tag_invalid", "union_tag_not_found"):  # e.g. kind = "gamma"
         tags = str(ctx.get("expected_tags", "")).replace("'", "")

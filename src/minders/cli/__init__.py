@@ -13,6 +13,7 @@ This module imports nothing heavy, so that Ctrl-C while the command starts
 
 from __future__ import annotations
 
+import os
 import sys
 from typing import Any
 
@@ -48,7 +49,10 @@ def main() -> None:
                 _console.say("interrupted", "stopped")
     except KeyboardInterrupt:  # outside a run (e.g. while importing): still no traceback
         sys.stderr.write("interrupted: stopped before anything was written\n")
-        sys.exit(130)
+        sys.stderr.flush()
+        # Exit at once: an interrupt that cut an import short leaves Python wanting to
+        # re-raise SIGINT at shutdown (status -2) and may leave half-initialised modules.
+        os._exit(130)
     sys.exit(code if isinstance(code, int) else 0)
 
 

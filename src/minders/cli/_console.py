@@ -75,9 +75,9 @@ def progress(label: str, unit: str, quiet: bool = False,
     """A progress display on stderr; yields ``update(done, total)``.
 
     On a terminal it is a Rich bar (done/total, optional rate, time left).
-    Otherwise (a pipe, a log file, a batch job) it prints a plain line at most
-    every :data:`PLAIN_PROGRESS_EVERY` seconds and when the work is done, so
-    long jobs are never silent. The rate counts only what this call does: work
+    Otherwise (a pipe, a log file, a batch job) it prints a plain line at the
+    first update, then at most every :data:`PLAIN_PROGRESS_EVERY` seconds, and
+    when the work is done, so long jobs are never silent. The rate counts only what this call does: work
     already done when it starts (a resumed sweep) is not counted as speed.
     """
     if quiet:
@@ -114,8 +114,10 @@ def _plain_progress(label: str, unit: str) -> Iterator[Callable[[int, int], None
         if "start" not in state:
             state.update(start=now, first=done, shown=now)
         finished = done >= total
-        if not finished and now - state["shown"] < PLAIN_PROGRESS_EVERY:
+        first = "printed" not in state
+        if not (first or finished) and now - state["shown"] < PLAIN_PROGRESS_EVERY:
             return
+        state["printed"] = 1.0
         state["shown"] = now
         elapsed = now - state["start"]
         counted = done - state["first"]
