@@ -319,10 +319,10 @@ def validate_as(cls: type[BaseModel], data: Any) -> Any:
     Examples
     --------
     >>> from minders.scenario import Scenario
-    >>> validate_as(Scenario, {"tiers": {"w": {"size": 0}}})
+    >>> validate_as(Scenario, {"tiers": {"w": {"size": 1.5}}})
     Traceback (most recent call last):
     ...
-    minders.errors.ScenarioError: tiers.w.size: expected an integer in [1, 2147483646] or 'auto', got 0
+    minders.errors.ScenarioError: tiers.w.size: expected an integer in [1, ...] or 'auto', got 1.5
     """
     try:
         return cls.model_validate(data)

@@ -77,8 +77,9 @@ def progress(label: str, unit: str, quiet: bool = False,
     On a terminal it is a Rich bar (done/total, optional rate, time left).
     Otherwise (a pipe, a log file, a batch job) it prints a plain line at the
     first update, then at most every :data:`PLAIN_PROGRESS_EVERY` seconds, and
-    when the work is done, so long jobs are never silent. The rate counts only what this call does: work
-    already done when it starts (a resumed sweep) is not counted as speed.
+    when the work is done, so long jobs are never silent. The rate counts only
+    what this call does: work already done when it starts (a resumed sweep) is
+    not counted as speed.
     """
     if quiet:
         yield lambda done, total: None
