@@ -6,11 +6,12 @@ Each detail the paper leaves open is an option of ``[conventions]``; see
 
 from __future__ import annotations
 
+import math
 from typing import Literal
 
-from pydantic import BaseModel, Field, model_validator
+from pydantic import BaseModel, Field, field_validator, model_validator
 
-from minders.classic._common import STRICT, ClassicRun, ClassicScenario
+from minders.classic._common import MAX_STEPS, STRICT, ClassicRun, ClassicScenario, mib, steps_bytes
 from minders.errors import ScenarioError
 from minders.scenario import Distribution, Uniform
 
@@ -21,6 +22,8 @@ MAX_VISION = 15
 STATUS_NAMES = ("quiet", "active", "jailed")
 ARREST_RATIOS = ("paper", "netlogo", "mesa")
 NEIGHBOURHOODS = ("von_neumann", "moore", "disc", "cross")
+#: Longest side of the torus: 10,000 x 10,000 cells is ~7 GiB and hours of steps.
+MAX_SIDE = 10_000
 
 
 # --------------------------------------------------------------------------- the scenario
@@ -28,8 +31,8 @@ class EpsteinGrid(BaseModel):
     """The torus."""
 
     model_config = STRICT
-    width: int = Field(40, ge=3, description="Cells across (the paper: 40).")
-    height: int = Field(40, ge=3, description="Cells down (the paper: 40).")
+    width: int = Field(40, ge=3, le=MAX_SIDE, description="Cells across (the paper: 40).")
+    height: int = Field(40, ge=3, le=MAX_SIDE, description="Cells down (the paper: 40).")
 
 
 class EpsteinCitizens(BaseModel):
@@ -50,6 +53,15 @@ class EpsteinCitizens(BaseModel):
         2.3, gt=0.0, description="k: makes P = 0.9 when C = A = 1 (the paper: 2.3 = ln 10).",
     )
 
+    @field_validator("hardship", "risk_aversion")
+    @classmethod
+    def _finite(cls, value: Distribution) -> Distribution:
+        # the distributions are minders' own, which allow NaN; H and R must be numbers
+        for name, number in value.model_dump().items():
+            if isinstance(number, float) and not math.isfinite(number):
+                raise ScenarioError(name, number, "a finite number")
+        return value
+
 
 class EpsteinCops(BaseModel):
     """The forces of the central authority."""
@@ -57,17 +69,20 @@ class EpsteinCops(BaseModel):
     model_config = STRICT
     density: float = Field(0.04, ge=0.0, le=1.0, description="Share of cells holding a cop.")
     vision: int = Field(7, ge=1, le=MAX_VISION, description="v*: how far a cop sees (cells).")
-    max_jail: int = Field(30, ge=0, description="J_max: jail terms are uniform on 0..J_max steps.")
+    max_jail: int = Field(
+        30, ge=0, le=MAX_STEPS, description="J_max: jail terms are uniform on 0..J_max steps."
+    )
 
 
 class LegitimacyChange(BaseModel):
     """A change of legitimacy: at once (``ramp = 0``) or linear over ``ramp`` steps."""
 
     model_config = STRICT
-    start: int = Field(ge=1, description="First step at which the change acts.")
+    start: int = Field(ge=1, le=MAX_STEPS, description="First step at which the change acts.")
     value: float = Field(ge=0.0, le=1.0, description="Legitimacy reached.")
     ramp: int = Field(
-        0, ge=0, description="Steps over which L moves linearly to value (0: a sudden drop)."
+        0, ge=0, le=MAX_STEPS,
+        description="Steps over which L moves linearly to value (0: a sudden drop).",
     )
 
 
@@ -165,5 +180,85 @@ class EpsteinScenario(ClassicScenario):
                     f"at least 2 * vision + 1 = {2 * reach + 1} cells (vision must not wrap "
                     "around the torus onto itself)",
                 )
+        self.check_fits()
         return self
+
+    def agent_counts(self) -> tuple[int, int]:
+        """Citizens and cops placed (``placement = "per_cell"``: their expected numbers).
+
+        Examples
+        --------
+        >>> EpsteinScenario().agent_counts()    # the paper: 40 x 40, densities 0.7 and 0.04
+        (1120, 64)
+        """
+        cells = self.grid.width * self.grid.height
+        citizens = round(self.citizens.density * cells)
+        return citizens, min(round(self.cops.density * cells), cells - citizens)
+
+    def estimate_bytes(self, steps: int | None = None) -> int:
+        """Rough peak memory of a run (bytes): the padded grid dominates.
+
+        Building the padded grid takes ~40 bytes a padded position at its peak
+        (coordinate meshes, the int32 weights, the int64 cell map); each cell
+        16 more (occupant, placement draw); each agent ~48 (columns and
+        scratch); each step ~96 (counts, legitimacy, records). A 2000 x 1000
+        torus peaks at 124 MiB (tracemalloc); this says 176 MiB.
+
+        Examples
+        --------
+        >>> EpsteinScenario().estimate_bytes() // 2**10   # KiB, the paper's 40 x 40 torus
+        213
+        """
+        steps = self.run.steps if steps is None else steps
+        pad = max(self.citizens.vision, self.cops.vision)
+        width, height = self.grid.width, self.grid.height
+        padded = (width + 2 * pad) * (height + 2 * pad)
+        return 40 * padded + 16 * width * height + 48 * sum(self.agent_counts()) + steps_bytes(
+            steps, 96
+        )
+
+    def size_field(self) -> tuple[str, str]:
+        """The grid sets the size of a run."""
+        return "grid", f"{self.grid.width:,} x {self.grid.height:,} cells"
+
+    def describe(self) -> str:
+        """One line for ``minders validate``.
+
+        Examples
+        --------
+        >>> EpsteinScenario(name="paper").describe()
+        "epstein scenario 'paper', 40x40 grid, 1,120 citizens, 64 cops, 200 steps, ~1 MiB"
+        """
+        citizens, cops = self.agent_counts()
+        about = "~" if self.conventions.placement == "per_cell" else ""
+        return (
+            f"epstein scenario '{self.name}', {self.grid.width}x{self.grid.height} grid, "
+            f"{about}{citizens:,} citizens, {about}{cops:,} cops, {self.run.steps:,} steps, "
+            f"{mib(self.estimate_bytes())}"
+        )
+
+    def shocks_after(self, steps: int) -> list[str]:
+        """The legitimacy changes that a run of ``steps`` steps ends before.
+
+        L at step ``t`` drives step ``t``, so a change starting at ``steps``
+        still happens; one starting later does not.
+
+        Examples
+        --------
+        >>> s = EpsteinScenario.model_validate({"run": {"steps": 100}, "legitimacy": {
+        ...     "changes": [{"start": 50, "value": 0.5}, {"start": 80, "value": 0.3, "ramp": 10}]}})
+        >>> s.shocks_after(60)
+        ['legitimacy to 0.3 from step 80 (over 10 steps)']
+        >>> s.shocks_after(50)
+        ['legitimacy to 0.3 from step 80 (over 10 steps)']
+        >>> s.shocks_after(49)[0]
+        'legitimacy to 0.5 at step 50'
+        """
+        labels = []
+        for change in self.legitimacy.changes:
+            if change.start > steps:
+                when = (f"at step {change.start}" if change.ramp == 0 else
+                        f"from step {change.start} (over {change.ramp} steps)")
+                labels.append(f"legitimacy to {change.value:g} {when}")
+        return labels
 

@@ -74,6 +74,8 @@ def simulate(
     start = time.perf_counter()
     seed = scenario.run.seed if seed is None else int(seed)
     horizon = scenario.run.steps if steps is None else int(steps)
+    if steps is not None:  # a horizon other than the validated one
+        scenario.check_fits(horizon)
     world = build_world(scenario, seed)
     legitimacy = legitimacy_path(scenario, horizon)
     layout, rules, state = kernel_inputs(scenario, world, seed)
