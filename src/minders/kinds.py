@@ -246,9 +246,9 @@ def simulate(scenario: Any, seed: int | None = None, steps: int | None = None,
     """
     kind = of(scenario)
     if seed is not None:
-        seed = check_seed(seed, "seed")
+        seed = check_seed(seed, "run.seed")
     if steps is not None:
-        steps = check_steps(steps, "steps")
+        steps = check_steps(steps, "run.steps")
     kind.checks(scenario)
     return kind.simulate(scenario, seed=seed, steps=steps, progress=progress)
 

@@ -166,18 +166,9 @@ class Reference:
 
 
 def kernel_step(world, scenario, t, keys, legitimacy, counts):
-    conv = scenario.conventions
-    width = world.width + 2 * world.pad
-    cit = E._row_runs(scenario.citizens.vision, conv.neighbourhood, width)
-    cop = E._row_runs(scenario.cops.vision, conv.neighbourhood, width)
-    E.run_steps(
-        t, t, conv.activation == "synchronous", keys, legitimacy, scenario.citizens.threshold,
-        scenario.citizens.arrest_constant, scenario.cops.max_jail,
-        E.ARREST_RATIOS.index(conv.arrest_ratio), conv.order == "move_then_act",
-        conv.jail_holds_cell, conv.movement, world.width, world.height, world.pad, *cit, *cop,
-        world.n_citizens, world.hardship, world.risk_aversion, world.status, world.jail_left,
-        world.cell, world.on_grid, world.occupant, world.weight, world.padded_cell, counts,
-    )
+    layout, rules, state = E.kernel_inputs(scenario, world, seed=7)
+    assert (rules.keys == keys).all()
+    E.run_steps(t, t, legitimacy, layout, rules, state, counts)
 
 
 def small(conventions: dict, **sections) -> E.EpsteinScenario:

@@ -1,6 +1,6 @@
 """The classic models of collective action, run by the minders engine's interfaces.
 
-Each module registers a scenario kind (see :mod:`minders.kinds`): ``epstein``
+Each module defines a scenario kind, ``KIND`` (see :mod:`minders.kinds`): ``epstein``
 (Epstein 2002, civil violence Model I), ``granovetter`` (Granovetter 1978,
 threshold models), ``watts`` (Watts 2002, global cascades on random networks)
 and ``kuran`` (Kuran 1991, preference falsification). ``docs/classic.md``

@@ -17,9 +17,14 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_valida
 
 from minders.distributions import Bounded
 from minders.errors import ScenarioError
-from minders.spec import ScenarioBase
+from minders.spec import MAX_SEED, MAX_STEPS, ScenarioBase
 
-STRICT = ConfigDict(extra="forbid", validate_assignment=True)
+#: Unknown keys are refused, and so are NaN and infinities: no classic parameter means
+#: anything as NaN, and an infinite threshold or density is a typo, not a model.
+STRICT = ConfigDict(extra="forbid", validate_assignment=True, allow_inf_nan=False)
+
+#: Most people of the complete-population models (Granovetter, Kuran): 40 bytes each.
+MAX_PEOPLE = 1_000_000_000
 
 #: A share written as 0.03 counts as reached by 3 agents of 100: comparisons of
 #: thresholds with shares allow this much rounding error.
@@ -31,8 +36,14 @@ class ClassicRun(BaseModel):
     """How long to run and with which seed (mirrors :class:`minders.scenario.RunParams`)."""
 
     model_config = STRICT
-    steps: int = Field(200, ge=1, description="Number of steps (updates) to simulate.")
-    seed: int = Field(0, ge=0, description="Base seed of every random stream.")
+    steps: int = Field(
+        200, ge=1, le=MAX_STEPS, description="Number of steps (updates) to simulate."
+    )
+    seed: int = Field(0, ge=0, le=MAX_SEED, description="Base seed of every random stream.")
+    max_memory_gb: float | None = Field(
+        None, gt=0.0, description="Refuse scenarios whose estimated memory exceeds this (GiB). "
+        "Default: 80% of this machine's physical memory.",
+    )
 
 
 class ThresholdRun(ClassicRun):
@@ -45,7 +56,70 @@ class ThresholdRun(ClassicRun):
 
 
 class ClassicScenario(ScenarioBase):
-    """Base of every classic scenario (the fields live in each kind's class)."""
+    """Methods every classic scenario shares (the fields live in each kind's class).
+
+    Each kind defines :meth:`estimate_bytes`, :meth:`size_field`,
+    :meth:`describe` and :meth:`shocks_after`; its validator calls
+    :meth:`check_fits`, so that a scenario too large for memory is refused
+    when it is loaded, before anything is allocated.
+    """
+
+    def estimate_bytes(self, steps: int | None = None) -> int:
+        """Rough peak memory of a run of ``steps`` (default ``run.steps``) steps, in bytes."""
+        raise NotImplementedError
+
+    def size_field(self) -> tuple[str, str]:
+        """The field that sets the scenario's size, and its value in words (for messages)."""
+        raise NotImplementedError
+
+    def describe(self) -> str:
+        """One line for ``minders validate``."""
+        raise NotImplementedError
+
+    def shocks_after(self, steps: int) -> list[str]:
+        """Labels of the shocks that a run of ``steps`` steps ends before (none by default)."""
+        return []
+
+    def check_fits(self, steps: int | None = None) -> None:
+        """Refuse, before anything is allocated, a run too large for memory.
+
+        The limit is :func:`minders.population.memory_limit`'s:
+        ``run.max_memory_gb``, or 80% of physical memory.
+
+        Raises
+        ------
+        ScenarioError
+            Naming the field that sets the size (or ``run.steps``).
+        """
+        from minders.population import memory_limit
+
+        need, limit = self.estimate_bytes(steps), memory_limit(self)
+        if need <= limit:
+            return
+        field, value = self.size_field()
+        if steps is not None and self.estimate_bytes(1) <= limit:
+            field, value = "run.steps", steps  # the horizon alone is too long
+        raise ScenarioError(
+            field, value,
+            f"a scenario whose estimated memory ({need / 2**30:,.1f} GiB) fits in "
+            f"{limit / 2**30:,.1f} GiB (make it smaller or raise run.max_memory_gb)",
+        )
+
+
+def steps_bytes(steps: int, per_step: int) -> int:
+    """Bytes of the per-step arrays and records of a run of ``steps`` steps."""
+    return (steps + 1) * per_step
+
+
+def mib(n_bytes: int) -> str:
+    """``n_bytes`` as a rounded number of MiB, for :meth:`ClassicScenario.describe`.
+
+    Examples
+    --------
+    >>> mib(3 * 2**20 + 5)
+    '~3 MiB'
+    """
+    return f"~{max(1, round(n_bytes / 2**20)):,} MiB"
 
 
 # --------------------------------------------------------------------------- thresholds
@@ -75,6 +149,7 @@ class ThresholdConstant(BaseModel):
 class ThresholdUniform(Bounded):
     """Thresholds uniform on ``[low, high]`` (``Bounded`` refuses ``high < low``)."""
 
+    model_config = STRICT
     kind: Literal["uniform"] = "uniform"
     low: float = Field(0.0, description="Lower bound.")
     high: float = Field(1.0, description="Upper bound.")

@@ -31,13 +31,16 @@ import pandas as pd
 from pydantic import BaseModel, Field, model_validator
 
 from minders.classic._common import (
+    MAX_PEOPLE,
     STRICT,
     ClassicScenario,
     ThresholdRun,
     ThresholdSpec,
     iterate_shares,
+    mib,
     population_size,
     sample_thresholds,
+    steps_bytes,
 )
 from minders.kinds import Kind
 from minders.result import Result
@@ -52,8 +55,8 @@ class GranovetterPopulation(BaseModel):
 
     model_config = STRICT
     size: int | None = Field(
-        None, ge=1, description="Number of people (required when thresholds are drawn; a list "
-        "sets it).",
+        None, ge=1, le=MAX_PEOPLE, description="Number of people (required when thresholds are "
+        "drawn; a list sets it).",
     )
     unit: Literal["count", "share"] = Field(
         "count", description="Thresholds are numbers of people acting ('count', as in "
@@ -91,6 +94,54 @@ class GranovetterScenario(ClassicScenario):
     description: str = Field("", description="What the scenario represents.")
     run: ThresholdRun = Field(default_factory=lambda: ThresholdRun(steps=1000))
     population: GranovetterPopulation = Field(description="The crowd.")
+
+    @model_validator(mode="after")
+    def _fits(self) -> GranovetterScenario:
+        self.check_fits()
+        return self
+
+    def estimate_bytes(self, steps: int | None = None) -> int:
+        """Rough peak memory of a run (bytes): ~40 a person (draws, thresholds, sorted copy).
+
+        Examples
+        --------
+        >>> s = GranovetterScenario.model_validate(
+        ...     {"population": {"size": 10**6, "threshold": {"kind": "uniform"}}})
+        >>> s.estimate_bytes() // 2**20
+        38
+        """
+        steps = self.run.steps if steps is None else steps
+        return 40 * self.population.n + steps_bytes(steps, 32)
+
+    def size_field(self) -> tuple[str, str]:
+        """The number of people sets the size of a run."""
+        return "population.size", f"{self.population.n:,} people"
+
+    def describe(self) -> str:
+        """One line for ``minders validate``.
+
+        Examples
+        --------
+        >>> GranovetterScenario.model_validate(
+        ...     {"name": "riot", "population": {"threshold": list(range(100))}}).describe()
+        "granovetter scenario 'riot', 100 people, thresholds as counts, 1,000 steps at most, ~1 MiB"
+        """
+        unit = "counts" if self.population.unit == "count" else "shares"
+        return (
+            f"granovetter scenario '{self.name}', {self.population.n:,} people, thresholds as "
+            f"{unit}, {self.run.steps:,} steps at most, {mib(self.estimate_bytes())}"
+        )
+
+    def shocks_after(self, steps: int) -> list[str]:
+        """None: a Granovetter crowd has no shocks.
+
+        Examples
+        --------
+        >>> GranovetterScenario.model_validate(
+        ...     {"population": {"threshold": [0, 1]}}).shocks_after(1)
+        []
+        """
+        return []
 
 
 def thresholds(scenario: GranovetterScenario, seed: int | None = None) -> np.ndarray:
@@ -144,6 +195,8 @@ def simulate(
     start = time.perf_counter()
     seed = scenario.run.seed if seed is None else int(seed)
     horizon = scenario.run.steps if steps is None else int(steps)
+    if steps is not None:  # a horizon other than the validated one
+        scenario.check_fits(horizon)
     values = thresholds(scenario, seed)
     active, ran = iterate_shares(
         values, horizon, unit=scenario.population.unit,

@@ -40,14 +40,18 @@ import pandas as pd
 from pydantic import BaseModel, Field, model_validator
 
 from minders.classic._common import (
+    MAX_PEOPLE,
+    MAX_STEPS,
     STRICT,
     ClassicScenario,
     ThresholdList,
     ThresholdRun,
     ThresholdSpec,
     iterate_shares,
+    mib,
     population_size,
     sample_thresholds,
+    steps_bytes,
 )
 from minders.errors import ScenarioError
 from minders.kinds import Kind
@@ -63,7 +67,8 @@ class KuranPopulation(BaseModel):
 
     model_config = STRICT
     size: int | None = Field(
-        None, ge=1, description="Number of people (required when thresholds are drawn)."
+        None, ge=1, le=MAX_PEOPLE,
+        description="Number of people (required when thresholds are drawn).",
     )
     threshold: ThresholdSpec = Field(
         description="Revolutionary thresholds, as shares of the population in [0, 1] "
@@ -99,7 +104,7 @@ class ThresholdShock(BaseModel):
     """A shift of thresholds from one step on (an event that emboldens or frightens)."""
 
     model_config = STRICT
-    step: int = Field(ge=1, description="The update from which the shift holds.")
+    step: int = Field(ge=1, le=MAX_STEPS, description="The update from which the shift holds.")
     shift: float = Field(description="Added to the thresholds (negative: emboldens).")
     agents: list[int] | None = Field(
         None, description="Indices of the people affected (none: everyone)."
@@ -141,7 +146,61 @@ class KuranScenario(ClassicScenario):
             for agent in shock.agents or []:
                 if not 0 <= agent < n:
                     raise ScenarioError(f"shocks.{k}.agents", agent, f"an index in [0, {n})")
+        self.check_fits()
         return self
+
+    def estimate_bytes(self, steps: int | None = None) -> int:
+        """Rough peak memory of a run (bytes): ~64 a person (thresholds, preferences, draws).
+
+        Examples
+        --------
+        >>> s = KuranScenario.model_validate(
+        ...     {"population": {"size": 10**6, "threshold": {"kind": "uniform"}}})
+        >>> s.estimate_bytes() // 2**20
+        61
+        """
+        steps = self.run.steps if steps is None else steps
+        return 64 * self.population.n + steps_bytes(steps, 40)
+
+    def size_field(self) -> tuple[str, str]:
+        """The number of people sets the size of a run."""
+        return "population.size", f"{self.population.n:,} people"
+
+    def describe(self) -> str:
+        """One line for ``minders validate``.
+
+        Examples
+        --------
+        >>> KuranScenario.model_validate({"name": "ten", "population": {
+        ...     "threshold": [0, .2, .2, .3, .4, .5, .6, .7, .8, 1]},
+        ...     "shocks": [{"step": 5, "shift": -0.1, "agents": [1]}]}).describe()
+        "kuran scenario 'ten', 10 people, 1 shock, 200 steps at most, ~1 MiB"
+        """
+        shocks = len(self.shocks)
+        return (
+            f"kuran scenario '{self.name}', {self.population.n:,} people, {shocks} "
+            f"shock{'' if shocks == 1 else 's'}, {self.run.steps:,} steps at most, "
+            f"{mib(self.estimate_bytes())}"
+        )
+
+    def shocks_after(self, steps: int) -> list[str]:
+        """Labels of the shocks that a run of ``steps`` updates ends before.
+
+        A shift at step ``t`` acts on update ``t``, so a shock at ``steps``
+        still happens; one later does not.
+
+        Examples
+        --------
+        >>> s = KuranScenario.model_validate({"population": {"threshold": [0, .5, 1]},
+        ...     "shocks": [{"step": 30, "shift": -0.01, "label": "reform abroad"},
+        ...                {"step": 60, "shift": 0.02}]})
+        >>> s.shocks_after(30)
+        ['shift +0.02 at step 60']
+        >>> s.shocks_after(2)
+        ['reform abroad', 'shift +0.02 at step 60']
+        """
+        return [shock.label or f"shift {shock.shift:+g} at step {shock.step}"
+                for shock in self.shocks if shock.step > steps]
 
 
 def population(scenario: KuranScenario, seed: int | None = None) -> tuple[np.ndarray, np.ndarray]:
@@ -201,6 +260,8 @@ def simulate(
     start = time.perf_counter()
     seed = scenario.run.seed if seed is None else int(seed)
     horizon = scenario.run.steps if steps is None else int(steps)
+    if steps is not None:  # a horizon other than the validated one
+        scenario.check_fits(horizon)
     threshold, private = population(scenario, seed)
     n = threshold.size
     shifts: dict[int, list[ThresholdShock]] = {}

@@ -46,7 +46,9 @@ from minders.classic._common import (
     ThresholdRun,
     ThresholdSpec,
     check_threshold_bounds,
+    mib,
     sample_thresholds,
+    steps_bytes,
 )
 from minders.errors import ScenarioError
 from minders.kinds import Kind
@@ -57,6 +59,9 @@ from minders.streams import generator
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
 
+#: Most nodes of a graph (an Erdos-Renyi graph of 10**8 nodes and mean degree 4 is ~30 GiB).
+MAX_NODES = 100_000_000
+
 
 class WattsNetwork(BaseModel):
     """The graph: an Erdos-Renyi random graph, or one read from a file."""
@@ -66,7 +71,7 @@ class WattsNetwork(BaseModel):
         "erdos_renyi", description="'erdos_renyi': G(n, p) with p = z / (n - 1); 'file': an "
         "edge list or GraphML file (see minders.network.load_graph).",
     )
-    nodes: int = Field(ge=1, description="Number of nodes n.")
+    nodes: int = Field(ge=1, le=MAX_NODES, description="Number of nodes n.")
     mean_degree: float | None = Field(
         None, ge=0.0, description="z: expected mean degree of the Erdos-Renyi graph."
     )
@@ -99,7 +104,8 @@ class WattsCascade(BaseModel):
         "inside [0, 1]).",
     )
     seed_nodes: int | None = Field(
-        None, ge=1, description="Number of random seed nodes (default 1 unless seed_share is set)."
+        None, ge=1, le=MAX_NODES,
+        description="Number of random seed nodes (default 1 unless seed_share is set).",
     )
     seed_share: float | None = Field(
         None, gt=0.0, le=1.0, description="Share of nodes seeded at random instead of seed_nodes."
@@ -147,7 +153,64 @@ class WattsScenario(ClassicScenario):
         if self.cascade.seed_nodes is not None and self.cascade.seed_nodes > n:
             raise ScenarioError("cascade.seed_nodes", self.cascade.seed_nodes,
                                 f"at most the number of nodes ({n})")
+        self.check_fits()
         return self
+
+    def estimate_bytes(self, steps: int | None = None) -> int:
+        """Rough peak memory of a run (bytes): ~72 a node, ~128 an edge of a random graph.
+
+        Drawing ``m`` distinct edges holds a few int64 arrays of ``m`` at once
+        (the draws, their keys, the sort of ``numpy.unique``), and the graph
+        keeps both directions; a graph read from a file counts nodes only.
+
+        Examples
+        --------
+        >>> s = WattsScenario.model_validate({
+        ...     "network": {"nodes": 10**6, "mean_degree": 4}, "cascade": {"threshold": 0.18}})
+        >>> s.estimate_bytes() // 2**20
+        312
+        """
+        steps = self.run.steps if steps is None else steps
+        net = self.network
+        edges = net.nodes * float(net.mean_degree) / 2 if net.kind == "erdos_renyi" else 0.0
+        return int(72 * net.nodes + 128 * edges) + steps_bytes(steps, 24)
+
+    def size_field(self) -> tuple[str, str]:
+        """The graph sets the size of a run."""
+        net = self.network
+        if net.kind == "erdos_renyi" and net.mean_degree:
+            return "network", f"{net.nodes:,} nodes of mean degree {net.mean_degree:g}"
+        return "network.nodes", f"{net.nodes:,} nodes"
+
+    def describe(self) -> str:
+        """One line for ``minders validate``.
+
+        Examples
+        --------
+        >>> WattsScenario.model_validate({"name": "er", "network": {
+        ...     "nodes": 10000, "mean_degree": 4}, "cascade": {"threshold": 0.18}}).describe()
+        "watts scenario 'er', Erdos-Renyi graph of 10,000 nodes (mean degree 4), 1 seed node, \
+1,000 steps at most, ~3 MiB"
+        """
+        net = self.network
+        graph = (f"Erdos-Renyi graph of {net.nodes:,} nodes (mean degree {net.mean_degree:g})"
+                 if net.kind == "erdos_renyi" else f"graph of {net.nodes:,} nodes from {net.file}")
+        seeds = self.seed_count()
+        return (
+            f"watts scenario '{self.name}', {graph}, {seeds:,} seed node{'' if seeds == 1 else 's'}"
+            f", {self.run.steps:,} steps at most, {mib(self.estimate_bytes())}"
+        )
+
+    def shocks_after(self, steps: int) -> list[str]:
+        """None: a Watts cascade has no shocks.
+
+        Examples
+        --------
+        >>> WattsScenario.model_validate({"network": {"nodes": 10, "mean_degree": 2},
+        ...     "cascade": {"threshold": 0.2}}).shocks_after(1)
+        []
+        """
+        return []
 
     def seed_count(self) -> int:
         """Number of seed nodes: ``seed_nodes``, ``round(seed_share * n)`` (at least 1), or 1."""
@@ -201,12 +264,32 @@ def cascade_kernel(
 ) -> int:
     """Synchronous threshold cascade from ``seeds``; returns the number of updates run.
 
-    ``state`` (bool, all False on entry) ends as the active set;
-    ``active_count[t]`` is the number active after ``t`` updates
-    (``active_count[0]``: the seeds). Node ``v`` of degree ``k > 0`` turns
-    active at ``t + 1`` when ``(active neighbours at t) / k >= threshold[v]``;
-    a node whose threshold is ``<= 0`` turns active at step 1 (it needs no one).
-    The run stops after the first update that activates nobody.
+    Node ``v`` of degree ``k > 0`` turns active at ``t + 1`` when
+    ``(active neighbours at t) / k >= threshold[v]``; a node whose threshold
+    is ``<= 0`` turns active at step 1 (it needs no one). The run stops after
+    the first update that activates nobody.
+
+    Parameters
+    ----------
+    indptr, indices : int64 array
+        The graph in CSR form: the neighbours of ``u`` are
+        ``indices[indptr[u]:indptr[u + 1]]``.
+    threshold : float64 array
+        phi of each node, a share of its neighbours.
+    seeds : int64 array
+        The nodes active at the start.
+    steps : int
+        Most updates to run.
+    active_count : int64 array, at least ``steps + 1`` long
+        Filled: ``active_count[t]`` is the number active after ``t`` updates
+        (``active_count[0]``: the seeds).
+    state : bool array
+        All False on entry; ends as the active set.
+
+    Returns
+    -------
+    int
+        Updates run (the last one activated nobody, unless ``steps`` ran out).
     """
     n = indptr.size - 1
     hits = np.zeros(n, dtype=np.int64)
@@ -319,6 +402,8 @@ def simulate(
     start = time.perf_counter()
     seed = scenario.run.seed if seed is None else int(seed)
     horizon = scenario.run.steps if steps is None else int(steps)
+    if steps is not None:  # a horizon other than the validated one
+        scenario.check_fits(horizon)
     graph = build_graph(scenario, seed)
     n = graph.n_nodes
     threshold = sample_thresholds(scenario.cascade.threshold, n, generator(seed, "watts/threshold"))
