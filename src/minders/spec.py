@@ -327,7 +327,7 @@ def validate_as(cls: type[BaseModel], data: Any) -> Any:
     try:
         return cls.model_validate(data)
     except ValidationError as exc:
-        errors = [translate_error(err, cls) for err in exc.errors()]
+        errors = [translate_error(err, cls, data) for err in exc.errors()]
         raise (errors[0] if len(errors) == 1 else ScenarioErrors(errors)) from None
 
 
@@ -335,16 +335,36 @@ def validate_as(cls: type[BaseModel], data: Any) -> Any:
 _DIST_FIELDS = {"hardship", "risk_aversion", "threshold"}
 
 
-def _clean_loc(loc: tuple[Any, ...]) -> list[str]:
-    """Drop pydantic's union tags (``hardship.beta.a`` -> ``hardship.a``)."""
+def _clean_loc(loc: tuple[Any, ...], data: Any = None) -> list[str]:
+    """Drop pydantic's union tags (``hardship.beta.a`` -> ``hardship.a``).
+
+    With the validated ``data``, a location item is a tag when the value at
+    that point is a mapping whose ``kind`` is the item (and which has no key
+    of that name); without it, the distribution tags are recognised by name.
+
+    Examples
+    --------
+    >>> _clean_loc(("population", "threshold", "list", "values", 0),
+    ...            {"population": {"threshold": {"kind": "list", "values": ["x"]}}})
+    ['population', 'threshold', 'values', '0']
+    """
     parts: list[str] = []
-    for item in loc:
-        item = str(item)
-        if parts and parts[-1] in _DIST_FIELDS and item in _DIST_MODELS:
+    node = data
+    for raw in loc:
+        item = str(raw)
+        if isinstance(node, dict) and raw not in node and node.get("kind") == raw:
+            continue  # a tagged union's tag, not a key of the file
+        if node is None and parts and parts[-1] in _DIST_FIELDS and item in _DIST_MODELS:
             continue
         if item.startswith("function-") or item in ("int", "literal['auto']", "str"):
             continue
         parts.append(item)
+        if isinstance(node, dict):
+            node = node.get(raw)
+        elif isinstance(node, list) and isinstance(raw, int) and 0 <= raw < len(node):
+            node = node[raw]
+        else:
+            node = None
     return parts
 
 
@@ -389,9 +409,13 @@ def allowed_fields(cls: type[BaseModel], raw_loc: tuple[Any, ...]) -> list[str]:
     return list(model.model_fields) if model is not None else []
 
 
-def translate_error(err: dict[str, Any], cls: type[BaseModel]) -> ScenarioError:
-    """Turn one pydantic error of a ``cls`` model into a :class:`ScenarioError`."""
-    loc = _clean_loc(err["loc"])
+def translate_error(err: dict[str, Any], cls: type[BaseModel], data: Any = None) -> ScenarioError:
+    """Turn one pydantic error of a ``cls`` model into a :class:`ScenarioError`.
+
+    ``data``, the mapping that was validated, lets the field's path leave out
+    the tags pydantic adds for tagged unions.
+    """
+    loc = _clean_loc(err["loc"], data)
     value = err.get("input")
     ctx = err.get("ctx") or {}
     original = ctx.get("error")
