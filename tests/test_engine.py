@@ -2,17 +2,19 @@
 
 from __future__ import annotations
 
+import hashlib
+
 import numpy as np
 import pandas as pd
 import pytest
 from scipy import stats
 
-from minders import simulate
+from minders import load_scenario, simulate
 from minders.engine import Simulation
 from minders.kernels import ARREST, DEFECTION, INTERCEPTION
 from minders.population import JAILED, PURGED
 
-from .conftest import make_scenario
+from .conftest import SCENARIOS, make_scenario
 
 OPEN_BORDER = {  # one unsupervised tier abroad: nothing but grievance and opportunity
     "name": "open",
@@ -216,3 +218,50 @@ def test_burn_in_absorbs_the_start_up_rush():
     settled = simulate(scenario.with_overrides({"run.burn_in": 520}), seed=1).records
     first, second = settled["defections"][:52].sum(), settled["defections"][52:].sum()
     assert 0 < second and first < 1.5 * second
+
+
+def _records_digest(records: pd.DataFrame) -> str:
+    """SHA-256 of the records' column names and values (tiers as their names)."""
+    digest = hashlib.sha256()
+    for name in records.columns:
+        column = records[name]
+        values = column.astype(str).to_numpy() if name == "tier" else column.to_numpy()
+        digest.update(name.encode())
+        digest.update("\x1f".join(values).encode() if name == "tier" else values.tobytes())
+    return digest.hexdigest()
+
+
+def _bundled(stem: str, overrides: list[str]):
+    return load_scenario([p for p in SCENARIOS if p.stem == stem][0], overrides)
+
+
+#: Digests of the records computed with the engine before its stages and kernel arguments
+#: were reorganised: a refactoring must give the very same numbers, bit for bit.
+PINNED_RECORDS = {
+    "small-5": "e31fdfc21fda358187829e7b4eb893970501c13c245020a1a04f880246d36fec",
+    "small-leaky-info-ops-11": "c9db3910e5bc79829915cce598a880d25f58397618c99f2c18f4d1dc1932c22b",
+    "pyongyang-3": "ad4d6e64d930569dc199549e8c4dd7ae582d09f8ff1aa7cf35812c2a3f323ed8",
+}
+
+
+def _pinned_run(name: str) -> pd.DataFrame:
+    if name == "small-5":
+        return simulate(make_scenario(), seed=5).records
+    if name == "small-leaky-info-ops-11":
+        scenario = make_scenario({
+            "tiers.minders.hardship": 0.9, "model.leak": 0.1, "model.max_jail": 5,
+            "shocks": [{"kind": "info_ops", "start": 5, "value": 1.0},
+                       {"kind": "detection", "start": 12, "end": 20, "value": 0.5}],
+        })
+        return simulate(scenario, seed=11).records
+    scenario = _bundled("pyongyang", [
+        "tiers.residents.size=3000", "tiers.elites.size=300", "run.burn_in=20",
+        "run.steps=80", "shocks.0.start=30", "shocks.0.end=50", "shocks.1.start=30",
+        "shocks.1.end=50",
+    ])
+    return simulate(scenario, seed=3).records
+
+
+@pytest.mark.parametrize("name", sorted(PINNED_RECORDS))
+def test_records_are_pinned_bit_for_bit(name):
+    assert _records_digest(_pinned_run(name)) == PINNED_RECORDS[name]
