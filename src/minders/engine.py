@@ -143,8 +143,12 @@ class Simulation:
         self.wall_time = 0.0
 
     # ------------------------------------------------------------------ one step
-    def _step_params(self, t: int) -> kernels.StepParams:
-        """The parameters of internal step ``t``: this step's row of the schedule."""
+    def step_params(self, t: int) -> kernels.StepParams:
+        """The parameters of internal step ``t`` (burn-in included) for the kernels.
+
+        This step's row of the schedule, the effective detection of each tier
+        (after leaks to date) and the parameters no shock moves.
+        """
         schedule = self.schedule
         return kernels.StepParams(
             step=t, legitimacy=schedule.legitimacy[t],
@@ -209,7 +213,7 @@ class Simulation:
 
         Docs/model.md, '4. One step'.
         """
-        params = self._step_params(self.clock)
+        params = self.step_params(self.clock)
         seconds = self._stage_seconds
         if seconds is None:
             for stage in self._stages:
