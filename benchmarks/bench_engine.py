@@ -4,7 +4,8 @@ Run ``make bench`` (or ``python benchmarks/bench_engine.py``). Each size runs in
 a fresh Python subprocess so that its peak resident memory (``ru_maxrss``)
 belongs to that run alone. Inside the subprocess the Numba kernels are first
 warmed up on a tiny scenario, so that loading (or compiling) them is reported
-separately from the build and run times.
+separately from the build and run times. The run is timed per stage of the
+loop as well (``Simulation(..., timings=True)``, see ``Simulation.timings``).
 
 The scenario is built in code: residents (~94% of positions) and workers
 posted abroad, both minded by ``minders`` at a span of 20; minders minded by
@@ -117,7 +118,7 @@ def run_child(agents: int, steps: int, seed: int) -> dict:
 
     scenario = Scenario.model_validate(scenario_dict(agents, steps, seed))
     start = time.perf_counter()
-    sim = Simulation(scenario)
+    sim = Simulation(scenario, timings=True)  # a few perf_counter calls per step
     build_s = time.perf_counter() - start
     after_build = {"peak_rss_bytes": peak_rss_bytes(), "rss_bytes": current_rss_bytes()}
 
@@ -142,6 +143,8 @@ def run_child(agents: int, steps: int, seed: int) -> dict:
     n = sim.population.size
     return {
         "agents": n,
+        "stage_seconds": dict(zip(*(sim.timings()[c].tolist() for c in ("stage", "seconds")),
+                                  strict=True)),
         "tier_sizes": scenario.tier_sizes(),
         "steps": steps,
         "edges_undirected": int(sim.graph.indices.size // 2),
@@ -256,6 +259,10 @@ def print_table(rows: list[dict], check: dict) -> None:
             f"{1e3 * r['step_s_median']:>8.1f} {r['agent_steps_per_s'] / 1e6:>14.2f} "
             f"{base / mib:>9.0f} {r['peak_rss_bytes'] / mib:>9.0f}"
         )
+    for r in rows:
+        total = sum(r["stage_seconds"].values()) or 1.0
+        shares = ", ".join(f"{k} {100 * v / total:.0f}%" for k, v in r["stage_seconds"].items())
+        print(f"{r['agents']:>10,} agents, time per stage of the loop: {shares}")
     yes = {True: "met", False: "NOT met"}
     note = "" if check["at_target_size"] else f" (scaled linearly from {check['agents']:,} agents)"
     print(

@@ -147,8 +147,3 @@ Distribution = Annotated[
     BeforeValidator(_number_is_constant),
 ]
 
-
-def sample(dist: Constant | Uniform | Beta | Normal, rng: np.random.Generator,
-           n: int) -> np.ndarray:
-    """``dist.sample(rng, n)``, for callers not yet moved to the method."""
-    return dist.sample(rng, n)

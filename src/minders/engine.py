@@ -1,14 +1,19 @@
 """The engine: builds the world of a scenario and advances it step by step.
 
-The loop order of one step (MODEL.md, 'One step'), listed in
-``Simulation.LOOP``:
+One step (docs/model.md, '4. One step') runs six stages, in the order of
+``Simulation.LOOP``, numbered as the sections of docs/model.md and the
+stages of :mod:`minders.kernels`:
 
-0. release prisoners whose term is over; refill vacancies whose delay is over;
-1. grievance G = H (1 - L(t)) + fear;
-2. surveillance and signal (attention, diligence, informers, detection d_i, s_i);
-3. decisions and their outcomes (defect / act / quiet; interception, arrest);
-4. regime response (collective purges, fear, leaks of methods);
-5. measurement (stocks, flows, measured and true discontent) into the records.
+0. ``release_refill`` - release prisoners whose term is over; refill
+   vacancies whose delay is over ('4.0 Release and refill');
+1. ``grievance`` - G = H (1 - L(t)) + fear ('4.1 Grievance');
+2. ``surveil`` - attention, diligence, informers, detection d_i, signal s_i
+   ('4.2 Surveillance and signal');
+3. ``decide`` - defect / act / quiet; interception, arrest
+   ('4.3 Decision and outcomes');
+4. ``respond`` - collective purges, fear, leaks of methods ('4.4 Regime response');
+5. ``measure`` - stocks, flows, measured and true discontent into the tally
+   ('4.5 Measurement').
 """
 
 from __future__ import annotations
@@ -17,18 +22,12 @@ import time
 from collections.abc import Callable
 
 import numpy as np
+import pandas as pd
 
 from minders import kernels
+from minders.codes import JAILED, N_STATUSES, PURGED, TALLY_FIELDS
 from minders.network import Graph, build_graph
-from minders.population import (
-    FALSIFYING,
-    JAILED,
-    LOYAL,
-    PURGED,
-    Population,
-    build_population,
-    recruit,
-)
+from minders.population import Population, build_population, recruit
 from minders.records import Records
 from minders.scenario import Scenario
 from minders.shocks import Schedule, build_schedule
@@ -46,6 +45,9 @@ class Simulation:
         Base seed; defaults to ``scenario.run.seed``.
     steps : int, optional
         Horizon; defaults to ``scenario.run.steps``.
+    timings : bool, optional
+        Time each stage of the loop (see :meth:`timings`); off by default, and
+        then it costs nothing.
 
     Examples
     --------
@@ -53,15 +55,28 @@ class Simulation:
     >>> s = Scenario.model_validate({"run": {"steps": 5}, "tiers": {
     ...     "residents": {"size": 200, "minded_by": "minders", "span": 20},
     ...     "minders": {"size": "auto"}}})
-    >>> sim = Simulation(s, seed=3)
+    >>> sim = Simulation(s, seed=3, timings=True)
     >>> sim.run().records.shape
     (10, 20)
+    >>> list(sim.timings()["stage"])
+    ['release_refill', 'grievance', 'surveil', 'decide', 'respond', 'measure']
     """
 
-    #: The order of one step; see the module docstring for what each does.
-    LOOP = ("release/refill", "grievance", "surveil", "decide", "respond", "measure")
+    #: The stages of one step, in order: (label, method). :meth:`_advance` runs them;
+    #: they are numbered 0-5 as in the module docstring and docs/model.md, '4. One step'.
+    LOOP = (
+        ("release_refill", "_release_and_refill"),
+        ("grievance", "_grievance"),
+        ("surveil", "_surveil"),
+        ("decide", "_decide"),
+        ("respond", "_respond"),
+        ("measure", "_measure"),
+    )
 
-    def __init__(self, scenario: Scenario, seed: int | None = None, steps: int | None = None):
+    def __init__(
+        self, scenario: Scenario, seed: int | None = None, steps: int | None = None,
+        timings: bool = False,
+    ):
         self.scenario = scenario
         self.seed = scenario.run.seed if seed is None else int(seed)
         self.steps = scenario.run.steps if steps is None else int(steps)
@@ -72,35 +87,79 @@ class Simulation:
         self.schedule: Schedule = build_schedule(scenario, self.steps, self.burn_in)
         tiers = [scenario.tiers[name] for name in self.population.tier_names]
         self.p_detect = np.array([t.p_detect for t in tiers])
-        self.abroad_chance = np.array([t.abroad_chance for t in tiers])
-        self.border_chance = np.array([t.border_chance for t in tiers])
         self.replace_delay = np.array(
             [-1 if t.replace_delay is None else t.replace_delay for t in tiers], dtype=np.int64
         )
-        self.keys = {name: stream_key(self.seed, name) for name in DECISIONS}
         self.recruit_rngs = {
             name: generator(self.seed, f"recruit/{name}") for name in self.population.tier_names
         }
-        n = self.population.size
-        self.grievance = np.zeros(n)
-        self.detection = np.zeros(n)
-        self.attention = np.zeros(n)
-        self.signal = np.zeros(n)
-        self.event = np.zeros(n, dtype=np.int8)
-        self._tally = np.zeros((len(tiers), kernels.TALLY_FIELDS), dtype=np.int64)
-        self.records = Records(self.steps, self.population.tier_names)
+        pop, graph, model = self.population, self.graph, scenario.model
+        self.layout = kernels.Layout(
+            tier=pop.tier, minder=pop.minder, is_minder=pop.is_minder,
+            ward_start=pop.ward_start, ward_end=pop.ward_end, watched_tier=pop.watched_tier,
+            tier_start=pop.tier_start, tier_end=pop.tier_end, levels=pop.levels,
+            indptr=graph.indptr, indices=graph.indices,
+        )
+        # The same arrays as the population's columns: recruits are written into them in place.
+        self.agents = kernels.Agents(
+            status=pop.status, hardship=pop.hardship, risk_aversion=pop.risk_aversion,
+            threshold=pop.threshold, abroad=pop.abroad, family=pop.family, fear=pop.fear,
+            jail_until=pop.jail_until, vacated_at=pop.vacated_at, last_act=pop.last_act,
+        )
+        keys = {name: stream_key(self.seed, name) for name in DECISIONS}
+        # The parameters that no shock moves, shared by every step's StepParams.
+        self._fixed_params = {
+            "abroad_chance": np.array([t.abroad_chance for t in tiers]),
+            "border_chance": np.array([t.border_chance for t in tiers]),
+            "memory": model.memory, "watch_capacity": model.watch_capacity,
+            "shirk": model.shirk, "informer_rate": model.informer_rate,
+            "family_weight": model.family_weight, "max_jail": model.max_jail,
+            "purge_rate": model.purge_rate, "fear_per_purge": model.fear,
+            "key_opportunity": keys["opportunity"], "key_intercept": keys["intercept"],
+            "key_arrest": keys["arrest"], "key_jail": keys["jail_term"],
+            "key_purge": keys["purge"],
+        }
+        n = pop.size
+        self.values = kernels.StepValues(
+            grievance=np.zeros(n), detection=np.zeros(n), attention=np.zeros(n),
+            signal=np.zeros(n), event=np.zeros(n, dtype=np.int8),
+        )
+        self.grievance, self.detection = self.values.grievance, self.values.detection
+        self.attention, self.signal = self.values.attention, self.values.signal
+        self.event = self.values.event
+        self._surveil_kernel = (
+            kernels.surveil_parallel if n >= kernels.PARALLEL_MIN_AGENTS else kernels.surveil
+        )
+        self._tally = np.zeros((len(tiers), TALLY_FIELDS), dtype=np.int64)
+        self._leaks = np.zeros(len(tiers), dtype=np.int64)
+        self.records = Records(self.steps, pop.tier_names)
+        self._stages = [getattr(self, method) for _, method in self.LOOP]
+        self._stage_seconds = np.zeros(len(self.LOOP)) if timings else None
         # Everyone starts quiet: falsifying if privately aggrieved at the first step's L.
-        start = self.population
-        kernels.grievance(start.hardship, start.fear, start.tier, self.schedule.legitimacy[0],
-                          self.grievance)
-        start.status[:] = np.where(self.grievance > start.threshold, FALSIFYING, LOYAL)
+        kernels.settle(np.arange(n), self.layout, self.agents, self.schedule.legitimacy[0])
         self.t = 0  # recorded steps done
         self.clock = 0  # internal steps done, burn-in included (keys the random streams)
         self.wall_time = 0.0
 
     # ------------------------------------------------------------------ one step
-    def _release_and_refill(self, t: int, legitimacy: np.ndarray) -> None:
-        pop = self.population
+    def step_params(self, t: int) -> kernels.StepParams:
+        """The parameters of internal step ``t`` (burn-in included) for the kernels.
+
+        This step's row of the schedule, the effective detection of each tier
+        (after leaks to date) and the parameters no shock moves.
+        """
+        schedule = self.schedule
+        return kernels.StepParams(
+            step=t, legitimacy=schedule.legitimacy[t],
+            # docs/model.md, '4.2 Surveillance and signal': p_k(t) = clip(p_detect_k mult_k(t))
+            p_detect=np.clip(self.p_detect * schedule.detection[t], 0.0, 1.0),
+            see_private=schedule.info[t], beta=schedule.beta[t], pull=schedule.pull[t],
+            opportunity=schedule.opportunity[t], **self._fixed_params,
+        )
+
+    def _release_and_refill(self, params: kernels.StepParams) -> None:
+        """Stage 0: release the jailed whose term is over, refill vacancies whose delay is over."""
+        t, pop = params.step, self.population
         status = pop.status
         released = np.flatnonzero((status == JAILED) & (pop.jail_until <= t))
         delay = self.replace_delay[pop.tier]
@@ -110,8 +169,31 @@ class Simulation:
             recruit(pop, self.scenario, refill, self.recruit_rngs)
         back = np.concatenate([released, refill])
         if back.size:  # back in post, quiet until this step's decision
-            g = pop.hardship[back] * (1.0 - legitimacy[pop.tier[back]]) + pop.fear[back]
-            status[back] = np.where(g > pop.threshold[back], FALSIFYING, LOYAL)
+            kernels.settle(back, self.layout, self.agents, params.legitimacy)
+
+    def _grievance(self, params: kernels.StepParams) -> None:
+        """Stage 1: the grievance of every position."""
+        kernels.grievance(self.layout, self.agents, params.legitimacy, self.values.grievance)
+
+    def _surveil(self, params: kernels.StepParams) -> None:
+        """Stage 2: attention, detection and signal."""
+        self._surveil_kernel(self.layout, self.agents, params, self.values)
+
+    def _decide(self, params: kernels.StepParams) -> None:
+        """Stage 3: decisions and their outcomes."""
+        kernels.decide(self.layout, self.agents, params, self.values)
+
+    def _respond(self, params: kernels.StepParams) -> None:
+        """Stage 4: purges, fear and leaks; leaks lower p_detect from the next step."""
+        leaks = self._leaks
+        leaks[:] = 0
+        kernels.respond(self.layout, self.agents, params, self.values, leaks)
+        self.p_detect = np.maximum(0.0, self.p_detect - self.scenario.model.leak * leaks)
+
+    def _measure(self, params: kernels.StepParams) -> None:
+        """Stage 5: the tally of the step, kept by :meth:`step` once past the burn-in."""
+        kernels.tally(self.layout, self.agents, self.values, self._tally)
+        self._p_detect_now = params.p_detect
 
     def step(self) -> None:
         """Advance the world by one recorded step (after the burn-in, on the first call)."""
@@ -126,57 +208,55 @@ class Simulation:
         self.t += 1
 
     def _advance(self) -> None:
-        """One step of the model at internal time ``clock`` (MODEL.md, 'One step')."""
-        t = self.clock
-        pop, graph, schedule, params = self.population, self.graph, self.schedule, self.scenario
-        model = params.model
-        legitimacy = schedule.legitimacy[t]
-        self._release_and_refill(t, legitimacy)
-        kernels.grievance(pop.hardship, pop.fear, pop.tier, legitimacy, self.grievance)
-        p_detect = np.clip(self.p_detect * schedule.detection[t], 0.0, 1.0)
-        surveil = (
-            kernels.surveil_parallel if pop.size >= kernels.PARALLEL_MIN_AGENTS
-            else kernels.surveil
-        )
-        surveil(
-            pop.levels, graph.indptr, graph.indices, pop.status, pop.tier, pop.minder,
-            pop.is_minder,
-            pop.ward_start, pop.ward_end, self.grievance, pop.threshold, pop.last_act,
-            t, model.memory, schedule.info[t], p_detect,
-            model.watch_capacity, model.shirk, model.informer_rate,
-            self.detection, self.attention, self.signal,
-        )
-        kernels.decide(
-            pop.status, pop.tier, self.grievance, pop.threshold, pop.risk_aversion, pop.family,
-            pop.abroad, pop.is_minder, self.detection, self.signal,
-            schedule.beta[t], schedule.pull[t], schedule.opportunity[t],
-            self.abroad_chance, self.border_chance, model.family_weight, model.max_jail, t,
-            self.keys["opportunity"], self.keys["intercept"], self.keys["arrest"],
-            self.keys["jail_term"],
-            self.event, pop.jail_until, pop.vacated_at, pop.last_act,
-        )
-        leaks = np.zeros(len(pop.tier_names), dtype=np.int64)
-        kernels.respond(
-            pop.status, self.event, pop.tier, pop.minder, pop.is_minder, pop.ward_start,
-            pop.ward_end, pop.watched_tier, pop.tier_start, pop.tier_end,
-            graph.indptr, graph.indices, model.purge_rate, model.fear, t, self.keys["purge"],
-            pop.fear, pop.vacated_at, leaks,
-        )
-        kernels.tally(
-            pop.status, self.event, pop.tier, self.grievance, pop.threshold, pop.is_minder,
-            pop.watched_tier, self._tally,
-        )
-        self._p_detect_now = p_detect
-        # Leaks lower the detection of the tier a defecting minder watched, from the next step.
-        self.p_detect = np.maximum(0.0, self.p_detect - model.leak * leaks)
+        """Run the stages of :attr:`LOOP` at internal time ``clock``.
+
+        Docs/model.md, '4. One step'.
+        """
+        params = self.step_params(self.clock)
+        seconds = self._stage_seconds
+        if seconds is None:
+            for stage in self._stages:
+                stage(params)
+        else:
+            for k, stage in enumerate(self._stages):
+                start = time.perf_counter()
+                stage(params)
+                seconds[k] += time.perf_counter() - start
         self.clock += 1
+
+    def timings(self) -> pd.DataFrame:
+        """Wall time spent in each stage of the loop so far (burn-in included).
+
+        Returns
+        -------
+        pandas.DataFrame
+            One row per stage of :attr:`LOOP`, in order: ``stage``, ``seconds``
+            and ``share`` (of the time of all stages).
+
+        Raises
+        ------
+        RuntimeError
+            If the simulation was created without ``timings=True``.
+        """
+        if self._stage_seconds is None:
+            raise RuntimeError(
+                "stage timings are off: create the simulation with "
+                "Simulation(scenario, timings=True) to measure them"
+            )
+        seconds = self._stage_seconds.copy()
+        total = seconds.sum()
+        share = seconds / total if total > 0 else np.zeros_like(seconds)
+        return pd.DataFrame(
+            {"stage": [label for label, _ in self.LOOP], "seconds": seconds, "share": share}
+        )
 
     def check_invariants(self) -> None:
         """Assert that per tier the stocks add up to the positions (debug/check mode)."""
-        counts = self.records.counts[self.t, :, :6].sum(axis=1)
+        counts = self.records.counts[self.t, :, :N_STATUSES].sum(axis=1)
         sizes = self.population.tier_end - self.population.tier_start
         assert np.array_equal(counts, sizes), f"stocks {counts} != positions {sizes}"
-        assert self.population.status.min() >= 0 and self.population.status.max() <= 5
+        status = self.population.status
+        assert status.min() >= 0 and status.max() < N_STATUSES, "unknown status code"
 
     def run(self, progress: Callable[[int, int], None] | None = None):
         """Run the remaining steps and return a :class:`~minders.result.Result`.

@@ -1,6 +1,6 @@
 """The social graph: work units, families and random ties in one CSR graph.
 
-MODEL.md, 'Ties': the wards of one minder form a work unit (they see each
+Docs/model.md, '3. Social network': the wards of one minder form a work unit (they see each
 other, and their minder), families are small groups drawn across the whole
 population, and each agent has a few random long-range ties. The union is
 symmetrised, deduplicated and stored as CSR (``indptr``, ``indices``). A

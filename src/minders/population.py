@@ -8,22 +8,24 @@ attention top-down in a single pass) and a work unit is a slice.
 
 from __future__ import annotations
 
-import math
 import os
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
 
-from minders.distributions import sample
+from minders.codes import JAILED as JAILED  # re-exported for callers not yet moved to minders.codes
+from minders.codes import LOYAL, NEVER
+from minders.codes import PURGED as PURGED  # re-exported for callers not yet moved to minders.codes
+from minders.codes import (
+    STATUS_NAMES as STATUS_NAMES,  # re-exported for callers not yet moved to minders.codes
+)
 from minders.errors import ScenarioError
-from minders.scenario import Scenario
+from minders.scenario import Scenario, Tier
 from minders.streams import generator
 
-# Status codes (MODEL.md, 'Status'). Order matters: codes >= JAILED are not in post,
-# codes >= PURGED are vacant positions.
-LOYAL, FALSIFYING, ACTIVE, JAILED, PURGED, DEFECTED = range(6)
-STATUS_NAMES = ("loyal", "falsifying", "active", "jailed", "purged", "defected")
-NEVER = np.iinfo(np.int32).min // 2  # "no act yet" / "never vacated"
+#: What the holder of a position brings, drawn from its tier's distributions, in draw order.
+HOLDER_ATTRIBUTES = ("hardship", "risk_aversion", "threshold", "family")
 
 # Bytes per position for the columns below, plus the graph (int32 per directed
 # edge) and the transient edge arrays of the builder (int64 pairs, deduplicated).
@@ -52,7 +54,7 @@ class Population:
     watched_tier : int16 array
         Tier of this minder's wards (-1 for non-minders).
     status : int8 array
-        One of the status codes ``LOYAL`` .. ``DEFECTED``.
+        One of the status codes of :mod:`minders.codes`, ``LOYAL`` .. ``DEFECTED``.
     fear : float64 array
         Grievance added by purges of peers.
     jail_until, vacated_at, last_act : int32 arrays
@@ -130,22 +132,6 @@ def check_fits(scenario: Scenario) -> None:
         )
 
 
-def tier_depth(scenario: Scenario) -> dict[str, int]:
-    """Levels below the top of the hierarchy (0: unsupervised)."""
-
-    def depth(name: str) -> int:
-        up = scenario.tiers[name].minded_by
-        return 0 if up is None else 1 + depth(up)
-
-    return {name: depth(name) for name in scenario.tiers}
-
-
-def tier_order(scenario: Scenario) -> list[str]:
-    """Tiers from the top of the hierarchy down (stable in scenario order)."""
-    depth = tier_depth(scenario)
-    return sorted(scenario.tiers, key=depth.__getitem__)
-
-
 def _split_minders(total: int, needed: list[int], field: str) -> list[int]:
     """Share ``total`` minders among ward tiers in proportion to their needs."""
     if total < len(needed):
@@ -188,11 +174,11 @@ def build_population(scenario: Scenario, seed: int) -> Population:
     names = tuple(scenario.tiers)
     sizes = scenario.tier_sizes()
     n = sum(sizes.values())
-    order = tier_order(scenario)
+    order = scenario.tier_order()
 
     tier_start = np.zeros(len(names), dtype=np.int64)
     tier_end = np.zeros(len(names), dtype=np.int64)
-    depth = tier_depth(scenario)
+    depth = scenario.tier_depths()
     levels = [0]
     offset = 0
     for position, name in enumerate(order):
@@ -215,17 +201,17 @@ def build_population(scenario: Scenario, seed: int) -> Population:
     ward_end = np.zeros(n, dtype=np.int32)
     watched_tier = np.full(n, -1, dtype=np.int16)
 
+    holders = {"hardship": hardship, "risk_aversion": risk_aversion, "threshold": threshold,
+               "family": family}
     for k, name in enumerate(names):
         spec = scenario.tiers[name]
         lo, hi = int(tier_start[k]), int(tier_end[k])
         size = hi - lo
         tier[lo:hi] = k
-        hardship[lo:hi] = sample(spec.hardship, generator(seed, f"init/{name}/hardship"), size)
-        risk_aversion[lo:hi] = sample(
-            spec.risk_aversion, generator(seed, f"init/{name}/risk_aversion"), size
-        )
-        threshold[lo:hi] = sample(spec.threshold, generator(seed, f"init/{name}/threshold"), size)
-        family[lo:hi] = generator(seed, f"init/{name}/family").random(size) < spec.family_at_home
+        # One stream per tier and attribute, so adding an attribute changes no other draw.
+        rngs = [generator(seed, f"init/{name}/{attribute}") for attribute in HOLDER_ATTRIBUTES]
+        for attribute, values in draw_holders(spec, size, rngs).items():
+            holders[attribute][lo:hi] = values
         # Whole work units go abroad together: the first positions of the tier.
         abroad[lo : lo + round(spec.abroad * size)] = True
 
@@ -267,23 +253,66 @@ def build_population(scenario: Scenario, seed: int) -> Population:
     )
 
 
+def draw_holders(
+    spec: Tier, size: int, rngs: Sequence[np.random.Generator]
+) -> dict[str, np.ndarray]:
+    """Draw the attributes of ``size`` new holders of positions of one tier.
+
+    The one place where H, R, T and family are drawn, for the initial
+    population and for recruits alike.
+
+    Parameters
+    ----------
+    spec : Tier
+        The tier's parameters (its distributions and ``family_at_home``).
+    size : int
+        Number of holders.
+    rngs : sequence of numpy.random.Generator
+        One generator per attribute of :data:`HOLDER_ATTRIBUTES`, drawn from in
+        that order (pass the same generator four times to draw all from one stream).
+
+    Returns
+    -------
+    dict of str to numpy.ndarray
+        The drawn values of each attribute of :data:`HOLDER_ATTRIBUTES`.
+
+    Examples
+    --------
+    >>> from minders.scenario import Scenario
+    >>> spec = Scenario.model_validate({"tiers": {"workers": {"size": 5}}}).tiers["workers"]
+    >>> rng = np.random.default_rng(1)
+    >>> sorted(draw_holders(spec, 5, [rng] * 4))
+    ['family', 'hardship', 'risk_aversion', 'threshold']
+    """
+    hardship, risk_aversion, threshold, family = rngs
+    return {
+        "hardship": spec.hardship.sample(hardship, size),
+        "risk_aversion": spec.risk_aversion.sample(risk_aversion, size),
+        "threshold": spec.threshold.sample(threshold, size),
+        "family": family.random(size) < spec.family_at_home,
+    }
+
+
 def recruit(pop: Population, scenario: Scenario, slots: np.ndarray, rng_by_tier: dict) -> None:
-    """Fill vacant ``slots`` with new recruits drawn from their tiers' distributions."""
+    """Fill vacant ``slots`` with new recruits drawn from their tiers' distributions.
+
+    Parameters
+    ----------
+    pop : Population
+        Updated in place.
+    scenario : Scenario
+        The tiers' distributions.
+    slots : int64 array
+        Vacant positions to fill.
+    rng_by_tier : dict of str to numpy.random.Generator
+        One generator per tier, for all attributes of that tier's recruits.
+    """
     for k, name in enumerate(pop.tier_names):
         these = slots[pop.tier[slots] == k]
         if these.size == 0:
             continue
-        spec, rng = scenario.tiers[name], rng_by_tier[name]
-        pop.hardship[these] = sample(spec.hardship, rng, these.size)
-        pop.risk_aversion[these] = sample(spec.risk_aversion, rng, these.size)
-        pop.threshold[these] = sample(spec.threshold, rng, these.size)
-        pop.family[these] = rng.random(these.size) < spec.family_at_home
+        rng = rng_by_tier[name]
+        for attribute, values in draw_holders(scenario.tiers[name], these.size, [rng] * 4).items():
+            getattr(pop, attribute)[these] = values
     pop.fear[slots] = 0.0
     pop.vacated_at[slots] = NEVER
-
-
-def expected_minder_share(scenario: Scenario) -> float:
-    """Share of all positions that supervise someone (the surveillance headcount)."""
-    sizes = scenario.tier_sizes()
-    minders = sum(sizes[name] for name in scenario.minder_tiers())
-    return minders / max(1, math.fsum(sizes.values()))

@@ -9,7 +9,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from minders.kernels import (
+from minders.codes import (
+    ACTIVE,
     AGGRIEVED,
     ARRESTS,
     ATTEMPTS,
@@ -18,9 +19,9 @@ from minders.kernels import (
     INTERCEPTIONS,
     MINDERS_WATCHING,
     PURGES,
+    STATUS_NAMES,
     TALLY_FIELDS,
 )
-from minders.population import STATUS_NAMES
 
 #: Count columns of the records, in order, and the tally column each comes from.
 COUNT_COLUMNS: dict[str, int] = {
@@ -75,7 +76,7 @@ class Records:
             frame[name] = counts[:, :, column].reshape(-1)
         in_post = counts[:, :, IN_POST].astype(float)
         with np.errstate(invalid="ignore", divide="ignore"):
-            measured = np.where(in_post > 0, counts[:, :, 2] / in_post, 0.0)
+            measured = np.where(in_post > 0, counts[:, :, ACTIVE] / in_post, 0.0)
             true = np.where(in_post > 0, counts[:, :, AGGRIEVED] / in_post, 0.0)
             per_ward = np.where(in_post > 0, counts[:, :, MINDERS_WATCHING] / in_post, 0.0)
         frame["measured_discontent"] = measured.reshape(-1)

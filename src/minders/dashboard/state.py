@@ -30,7 +30,7 @@ import pandas as pd
 from minders.engine import Simulation
 from minders.errors import ScenarioError
 from minders.kinds import validate_scenario
-from minders.population import JAILED, STATUS_NAMES, tier_depth
+from minders.population import JAILED, STATUS_NAMES
 from minders.records import COUNT_COLUMNS, FLOWS, STOCKS, Records
 from minders.scenario import Scenario
 from minders.spec import apply_overrides, parse_mapping
@@ -665,7 +665,7 @@ class DashboardState:
         spec = self.scenario
         names = list(spec.tiers)
         sizes = spec.tier_sizes()
-        depth = tier_depth(spec)
+        depth = spec.tier_depths()
         counts = np.zeros((len(names), len(STATUS_NAMES)), dtype=np.int64)
         unwatched = np.zeros(len(names), dtype=np.int64)
         if self.sim is not None:

@@ -12,7 +12,6 @@ from dataclasses import dataclass
 import numpy as np
 
 from minders.classic.epstein.scenario import COP, QUIET, EpsteinScenario
-from minders.distributions import sample
 from minders.streams import generator
 
 # The padded grid holds one packed weight per cell, so that the sum of the weights over a
@@ -142,9 +141,9 @@ def build_world(scenario: EpsteinScenario, seed: int) -> World:
         width=width, height=height, pad=pad, n_citizens=n_cit, cell=cell,
         on_grid=np.ones(n, dtype=np.bool_), occupant=occupant, weight=weight.astype(np.int32),
         padded_cell=padded_cell, status=status, jail_left=np.zeros(n, dtype=np.int64),
-        hardship=sample(scenario.citizens.hardship, generator(seed, "epstein/hardship"), n_cit),
-        risk_aversion=sample(
-            scenario.citizens.risk_aversion, generator(seed, "epstein/risk_aversion"), n_cit
+        hardship=scenario.citizens.hardship.sample(generator(seed, "epstein/hardship"), n_cit),
+        risk_aversion=scenario.citizens.risk_aversion.sample(
+            generator(seed, "epstein/risk_aversion"), n_cit
         ),
     )
 
