@@ -14,6 +14,8 @@ from minders.spec import parse_override
 
 from .conftest import BASE, SCENARIOS, make_scenario
 
+PYONGYANG = "pyongyang"
+
 
 @pytest.mark.parametrize("path", SCENARIOS, ids=lambda p: p.stem)
 def test_bundled_scenarios_validate(path):
@@ -163,3 +165,87 @@ def test_a_single_override_string_is_accepted():
 
     scenario = load_scenario(ROOT / "scenarios" / "pyongyang.toml", "model.purge_rate=0.2")
     assert scenario.model.purge_rate == 0.2
+
+
+# --------------------------------------------------------------------------- hostile input
+@pytest.mark.parametrize(("override", "field"), [
+    ("tiers.residents.hardship=nan", "tiers.residents.hardship.value"),
+    ("tiers.residents.threshold={kind='normal', mean=nan, sd=0.1}",
+     "tiers.residents.threshold.mean"),
+    ("shocks.0.value=nan", "shocks.0.value"),
+    ("run.max_memory_gb=inf", "run.max_memory_gb"),
+    ("run.max_memory_gb=1e308", "run.max_memory_gb"),
+    ("run.burn_in=100000000", "run.burn_in"),
+    ("run.steps=1000000000", "run.steps"),
+    ("model.memory=100000000000000000000", "model.memory"),
+    ("tiers.residents.replace_delay=9223372036854775808", "tiers.residents.replace_delay"),
+    ("model.max_jail=2147483648", "model.max_jail"),
+    ("run.seed=99999999999999999999999", "run.seed"),
+])
+def test_non_finite_and_huge_values_are_refused_naming_the_field(override, field):
+    with pytest.raises(ScenarioError) as caught:
+        load_scenario(PYONGYANG, [override])
+    assert caught.value.field == field
+
+
+def test_a_typo_gets_a_suggestion():
+    with pytest.raises(ScenarioError, match="did you mean 'shirk'"):
+        load_scenario(PYONGYANG, ["model.shrik=0.3"])
+
+
+def test_deep_nesting_and_alias_bombs_are_refused_quickly(tmp_path):
+    import time
+
+    from minders.spec import parse_mapping
+
+    deep_yaml = "a: " + "[" * 5000 + "]" * 5000 + "\n"
+    deep_toml = "a = " + "[" * 5000 + "]" * 5000 + "\n"
+    bomb = "a: &a [x, x, x, x, x, x, x, x, x, x]\n" + "".join(
+        f"{c}: &{c} [*{p}, *{p}, *{p}, *{p}, *{p}, *{p}, *{p}, *{p}, *{p}, *{p}]\n"
+        for p, c in zip("abcdefgh", "bcdefghi", strict=True)
+    )
+    start = time.perf_counter()
+    for text, suffix, expected in [(deep_yaml, ".yaml", "nested"), (deep_toml, ".toml", "nested"),
+                                   (bomb, ".yaml", "expands")]:
+        with pytest.raises(ScenarioError, match=expected):
+            parse_mapping(text, suffix, "x")
+    assert time.perf_counter() - start < 20  # generous: each takes milliseconds
+
+
+def test_a_long_chain_of_tiers_validates_in_linear_time():
+    chain = {f"t{k}": {"size": 10, "minded_by": f"t{k + 1}", "span": 10} for k in range(999)}
+    chain["t999"] = {"size": 10}
+    scenario = validate_scenario({"tiers": chain})
+    depths = scenario.tier_depths()
+    assert depths["t999"] == 0 and depths["t0"] == 999
+    with pytest.raises(ScenarioError, match="at most 1000"):
+        validate_scenario({"tiers": {**chain, "extra": {"size": 1}}})
+
+
+def test_a_cycle_is_named():
+    with pytest.raises(ScenarioError, match="a -> b -> a"):
+        validate_scenario({"tiers": {"a": {"size": 5, "minded_by": "b", "span": 1},
+                                     "b": {"size": 5, "minded_by": "a", "span": 1}}})
+
+
+def test_memory_estimate_counts_the_horizon():
+    from minders.population import check_fits
+
+    long = load_scenario(PYONGYANG, ["run.burn_in=9000000", "run.max_memory_gb=1",
+                                     "tiers.residents.size=1000"])
+    with pytest.raises(ScenarioError) as caught:
+        check_fits(long)
+    assert caught.value.field == "run.burn_in"
+
+
+def test_bad_graph_files_are_refused_in_validate(tmp_path):
+    from minders import kinds
+
+    binary = tmp_path / "g.csv"
+    binary.write_bytes(bytes(range(256)) * 20)
+    huge = tmp_path / "h.csv"
+    huge.write_text("0,1\n1,99999999999999999999\n")
+    for path, message in [(binary, "UTF-8"), (huge, "integer node ids")]:
+        scenario = load_scenario(PYONGYANG, [f"network.file={str(path)!r}"])
+        with pytest.raises(ScenarioError, match=message):
+            kinds.of(scenario).checks(scenario)

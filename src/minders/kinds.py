@@ -56,7 +56,7 @@ FEATURES = {
 }
 
 
-def _no_checks(scenario: Any) -> None:
+def _no_checks(scenario: Any, steps: int | None = None) -> None:
     """No checks beyond the schema."""
 
 
@@ -91,9 +91,9 @@ class Kind:
     columns : tuple of str
         Value columns of the records (what metrics may name).
     checks : callable
-        ``checks(scenario)`` raises :class:`~minders.errors.ScenarioError` for
-        problems the schema cannot see (memory, files); run by ``validate``
-        and before a run is built.
+        ``checks(scenario, steps=None)`` raises :class:`~minders.errors.ScenarioError`
+        for problems the schema cannot see (memory for a horizon of ``steps``,
+        files); run by ``validate`` and before a run is built.
     metadata : callable
         ``metadata(scenario) -> dict``: extra entries of ``run.json``.
     default_metrics : callable
@@ -110,7 +110,7 @@ class Kind:
     figure: Callable[[Result], Figure]
     description: str = ""
     columns: tuple[str, ...] = ()
-    checks: Callable[[Any], None] = _no_checks
+    checks: Callable[..., None] = _no_checks
     metadata: Callable[[Any], dict[str, Any]] = _no_metadata
     default_metrics: Callable[[Any], list[dict[str, Any]]] = _no_metrics
     features: frozenset[str] = field(default_factory=frozenset)
@@ -249,7 +249,7 @@ def simulate(scenario: Any, seed: int | None = None, steps: int | None = None,
         seed = check_seed(seed, "run.seed")
     if steps is not None:
         steps = check_steps(steps, "run.steps")
-    kind.checks(scenario)
+    kind.checks(scenario, steps)
     return kind.simulate(scenario, seed=seed, steps=steps, progress=progress)
 
 

@@ -10,12 +10,10 @@ default metrics of an experiment.
 from __future__ import annotations
 
 from collections.abc import Callable
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
-from minders.errors import ScenarioError
 from minders.kinds import Kind
 from minders.records import COUNT_COLUMNS, RATE_COLUMNS
 from minders.scenario import Scenario
@@ -77,13 +75,18 @@ def figure(result: Result) -> Figure:
     return summary_figure(result)
 
 
-def checks(scenario: Scenario) -> None:
-    """Refuse what the schema cannot see: a population too large, a missing graph file."""
+def checks(scenario: Scenario, steps: int | None = None) -> None:
+    """Refuse what the schema cannot see: a run too large for memory, a bad graph file.
+
+    The graph file is read in full, so every problem in it (a missing file,
+    binary content, ids out of range) is found before a run is built.
+    """
+    from minders.network import load_graph
     from minders.population import check_fits
 
-    check_fits(scenario)
-    if scenario.network.file is not None and not Path(scenario.network.file).is_file():
-        raise ScenarioError("network.file", scenario.network.file, "an existing graph file")
+    check_fits(scenario, steps)
+    if scenario.network.file is not None:
+        load_graph(scenario.network.file, sum(scenario.tier_sizes().values()))
 
 
 def metadata(scenario: Scenario) -> dict[str, Any]:

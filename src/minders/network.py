@@ -193,15 +193,27 @@ def load_graph(path: str | Path, n: int) -> Graph:
         import pandas as pd
 
         sep = {".csv": ",", ".tsv": "\t"}.get(suffix, r"\s+")
-        table = pd.read_csv(path, sep=sep, header=None, comment="#", engine="python", dtype=str)
+        try:
+            table = pd.read_csv(path, sep=sep, header=None, comment="#", engine="python",
+                                dtype=str, encoding="utf-8")
+        except UnicodeDecodeError:
+            raise ScenarioError(field, str(path), "a text edge list (UTF-8)") from None
+        except pd.errors.EmptyDataError:
+            table = pd.DataFrame(np.empty((0, 2), dtype=str))
+        except (pd.errors.ParserError, ValueError) as exc:
+            detail = str(exc).splitlines()[0][:120]
+            raise ScenarioError(field, str(path), f"a readable edge list ({detail})") from None
         if table.shape[1] < 2:
             raise ScenarioError(field, str(path), "two columns: source and target")
         table = table.iloc[:, :2].apply(pd.to_numeric, errors="coerce")
         if table.shape[0] and table.iloc[0].isna().any():
             table = table.iloc[1:]  # a header row
-        if table.isna().any().any():
+        values = table.to_numpy(dtype=np.float64)
+        # Ids must be whole numbers that int64 holds exactly; range is checked below.
+        if not np.all(np.isfinite(values) & (values == np.round(values))
+                      & (np.abs(values) < 2.0**53)):
             raise ScenarioError(field, str(path), "integer node ids in both columns")
-        edges = table.to_numpy(dtype=np.int64)
+        edges = values.astype(np.int64)
     else:
         raise ScenarioError(
             field, str(path), "a .csv, .tsv, .txt, .edgelist, .edges or .graphml file"

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from minders.codes import JAILED as JAILED  # re-exported for callers not yet moved to minders.codes
-from minders.codes import LOYAL, NEVER
+from minders.codes import LOYAL, NEVER, TALLY_FIELDS
 from minders.codes import PURGED as PURGED  # re-exported for callers not yet moved to minders.codes
 from minders.codes import (
     STATUS_NAMES as STATUS_NAMES,  # re-exported for callers not yet moved to minders.codes
@@ -31,6 +31,10 @@ HOLDER_ATTRIBUTES = ("hardship", "risk_aversion", "threshold", "family")
 # edge) and the transient edge arrays of the builder (int64 pairs, deduplicated).
 _BYTES_PER_AGENT = 120
 _BYTES_PER_EDGE = 4 + 40
+# Per step and tier: six float64 shock tables; the tally (int64) with p_detect, and the
+# tidy table made from it (about 25 eight-byte columns, copied once while it is built).
+_BYTES_PER_SCHEDULE_ROW = 6 * 8
+_BYTES_PER_RECORD_ROW = (TALLY_FIELDS + 1) * 8 + 2 * 25 * 8
 
 
 @dataclass
@@ -98,12 +102,28 @@ class Population:
         return slice(int(self.tier_start[k]), int(self.tier_end[k]))
 
 
-def estimate_bytes(scenario: Scenario) -> int:
-    """Rough peak memory of building and running ``scenario`` (bytes)."""
+def estimate_bytes(scenario: Scenario, steps: int | None = None) -> int:
+    """Rough peak memory of building and running ``scenario`` (bytes).
+
+    The sum of :func:`world_bytes` and :func:`horizon_bytes`.
+    """
+    return world_bytes(scenario) + horizon_bytes(scenario, steps)
+
+
+def world_bytes(scenario: Scenario) -> int:
+    """The population's columns, the graph and its builder's transient edge arrays."""
     n = sum(scenario.tier_sizes().values())
     net = scenario.network
     degree = 2 * (net.unit_ties // 2 + 1) + (net.family_size - 1) + 2 * net.random_ties
     return int(n * _BYTES_PER_AGENT + n * degree * _BYTES_PER_EDGE)
+
+
+def horizon_bytes(scenario: Scenario, steps: int | None = None) -> int:
+    """What grows with the horizon: shock tables (burn-in included) and records."""
+    steps = scenario.run.steps if steps is None else steps
+    tiers = len(scenario.tiers)
+    schedule = (scenario.run.burn_in + steps) * tiers * _BYTES_PER_SCHEDULE_ROW
+    return int(schedule + steps * tiers * _BYTES_PER_RECORD_ROW)
 
 
 def memory_limit(scenario: Scenario) -> int:
@@ -117,18 +137,31 @@ def memory_limit(scenario: Scenario) -> int:
     return int(0.8 * physical)
 
 
-def check_fits(scenario: Scenario) -> None:
-    """Refuse, before allocating anything, a population too large for memory."""
+def check_fits(scenario: Scenario, steps: int | None = None) -> None:
+    """Refuse, before allocating anything, a run too large for memory.
+
+    ``steps`` is the horizon of the run (default ``run.steps``). The message
+    names the population or the horizon, whichever needs more.
+    """
     sizes = scenario.tier_sizes()
     total = sum(sizes.values())
     if total >= 2**31 - 1:
         raise ScenarioError("tiers", total, "fewer than 2**31 positions in all")
-    need, limit = estimate_bytes(scenario), memory_limit(scenario)
+    world, horizon = world_bytes(scenario), horizon_bytes(scenario, steps)
+    need, limit = world + horizon, memory_limit(scenario)
     if need > limit:
+        steps = scenario.run.steps if steps is None else steps
+        if world >= horizon:
+            field, value = "tiers", f"{total:,} positions"
+        elif scenario.run.burn_in > steps:
+            field, value = "run.burn_in", scenario.run.burn_in
+        else:
+            field, value = "run.steps", steps
         raise ScenarioError(
-            "tiers", f"{total:,} positions",
-            f"a population whose estimated memory ({need / 2**30:.1f} GiB) fits in "
-            f"{limit / 2**30:.1f} GiB (shrink the tiers or raise run.max_memory_gb)",
+            field, value,
+            f"a run whose estimated memory ({need / 2**30:.1f} GiB) fits in "
+            f"{limit / 2**30:.1f} GiB (shrink the tiers, run.steps or run.burn_in, or raise "
+            "run.max_memory_gb)",
         )
 
 

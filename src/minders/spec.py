@@ -354,7 +354,8 @@ def _clean_loc(loc: tuple[Any, ...], data: Any = None) -> list[str]:
         item = str(raw)
         if isinstance(node, dict) and raw not in node and node.get("kind") == raw:
             continue  # a tagged union's tag, not a key of the file
-        if node is None and parts and parts[-1] in _DIST_FIELDS and item in _DIST_MODELS:
+        if not isinstance(node, dict) and parts and parts[-1] in _DIST_FIELDS \
+                and item in _DIST_MODELS:  # a bare number made a constant distribution
             continue
         if item.startswith("function-") or item in ("int", "literal['auto']", "str"):
             continue

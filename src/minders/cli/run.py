@@ -91,7 +91,7 @@ def run(
         steps_value = integer_option(steps, "--steps", 1, kinds.MAX_STEPS)
         spec = kinds.load_scenario(scenario, set_ or [])
         kind = kinds.of(spec)
-        kind.checks(spec)
+        kind.checks(spec, steps_value)
     target = out if out is not None else Path("results") / spec.name
     if target.exists() and not target.is_dir():
         fail(ScenarioError("--out", str(target), "a folder for the results, not a file"))
@@ -140,7 +140,8 @@ def validate(scenario: ScenarioPath, set_: SetOption = None) -> None:
     with user_errors():
         spec = kinds.load_scenario(scenario, set_ or [])
         kinds.of(spec).checks(spec)
-    console().print(f"ok {scenario}: {spec.describe()}", highlight=False, markup=False)
+    console().print(f"ok {scenario}: {spec.describe()}", highlight=False, markup=False,
+                    soft_wrap=True)
 
 
 def schema(
