@@ -302,9 +302,10 @@ def simulate(
     Examples
     --------
     >>> import minders
-    >>> s = minders.load_scenario("scenarios/pyongyang.toml")  # doctest: +SKIP
-    >>> result = minders.simulate(s, seed=1, steps=52)  # doctest: +SKIP
-    >>> result.records.head()  # doctest: +SKIP
+    >>> s = minders.load_scenario("pyongyang", ["tiers.residents.size=2000", "run.burn_in=0"])
+    >>> result = simulate(s, seed=1, steps=52)
+    >>> int(result.records["step"].max()), list(result.records["tier"].unique())
+    (51, ['residents', 'elites', 'minders', 'security'])
     """
     start = time.perf_counter()
     sim = Simulation(scenario, seed=seed, steps=steps)

@@ -41,11 +41,13 @@ class Result:
 
     Examples
     --------
-    >>> import minders
-    >>> result = minders.simulate(minders.load_scenario("scenarios/pyongyang.toml"),
-    ...                           steps=10)  # doctest: +SKIP
-    >>> result.summary()  # doctest: +SKIP
-    >>> result.save("out/")  # doctest: +SKIP
+    >>> import minders, tempfile
+    >>> scenario = minders.load_scenario("pyongyang", ["tiers.residents.size=2000"])
+    >>> result = minders.simulate(scenario, steps=10)
+    >>> int(result.summary().loc["residents", "positions"])
+    2000
+    >>> sorted(result.save(tempfile.mkdtemp()))
+    ['figure', 'records', 'run']
     """
 
     scenario: Any
