@@ -25,9 +25,10 @@ import numpy as np
 
 # ----------------------------------------------------------------------------- statuses
 # Order matters: codes >= JAILED are not in post, codes >= PURGED are vacant positions.
-LOYAL, FALSIFYING, ACTIVE, JAILED, PURGED, DEFECTED = range(6)
+# REPATRIATED: a worker caught abroad and sent home (the post abroad is vacant).
+LOYAL, FALSIFYING, ACTIVE, JAILED, PURGED, REPATRIATED, DEFECTED = range(7)
 #: Names of the statuses, indexed by code (also the stock columns of the records).
-STATUS_NAMES = ("loyal", "falsifying", "active", "jailed", "purged", "defected")
+STATUS_NAMES = ("loyal", "falsifying", "active", "jailed", "purged", "repatriated", "defected")
 #: Number of statuses, hence of stock columns at the start of the tally.
 N_STATUSES = len(STATUS_NAMES)
 #: Step of "no act yet" / "never vacated": far in the past, yet safe from int32 overflow
@@ -35,22 +36,33 @@ N_STATUSES = len(STATUS_NAMES)
 NEVER = np.iinfo(np.int32).min // 2
 
 # ----------------------------------------------------------------------------- events
-# Order matters: codes >= CAUGHT_PURGED are purges of minders.
-NONE, DEFECTION, INTERCEPTION, ARREST, CAUGHT_PURGED, ARREST_PURGED, WARD_PURGED = range(7)
+# Order matters: DEFECTION..FOLLOW are ways of leaving (alone, with the work unit, with
+# one's defecting minder); INTERCEPTION..INTERCEPTION_FAILED are attempts stopped (jailed,
+# sent home from abroad, or turned back because the jails are full); ARREST..ARREST_FAILED
+# likewise for open dissent; codes >= CAUGHT_PURGED are purges of minders.
+(
+    NONE, DEFECTION, GROUP_DEFECTION, FOLLOW,
+    INTERCEPTION, INTERCEPTION_REPATRIATED, INTERCEPTION_FAILED,
+    ARREST, ARREST_REPATRIATED, ARREST_FAILED,
+    CAUGHT_PURGED, ARREST_PURGED, WARD_PURGED,
+) = range(13)
 
 # ----------------------------------------------------------------------------- tally fields
 # The tally's columns 0 .. N_STATUSES - 1 are the status stocks; these follow them.
 (
     ATTEMPTS, DEFECTIONS, INTERCEPTIONS, ARRESTS, PURGES, IN_POST, AGGRIEVED, MINDERS_WATCHING,
-) = range(N_STATUSES, N_STATUSES + 8)
+    REPATRIATIONS, ARRESTS_FAILED, GROUPS, GROUP_MEMBERS, FOLLOWERS,
+) = range(N_STATUSES, N_STATUSES + 13)
 #: Number of columns of the tally.
-TALLY_FIELDS = MINDERS_WATCHING + 1
+TALLY_FIELDS = FOLLOWERS + 1
 
 __all__ = [
-    "LOYAL", "FALSIFYING", "ACTIVE", "JAILED", "PURGED", "DEFECTED", "STATUS_NAMES",
-    "N_STATUSES", "NEVER",
-    "NONE", "DEFECTION", "INTERCEPTION", "ARREST", "CAUGHT_PURGED", "ARREST_PURGED",
-    "WARD_PURGED",
+    "LOYAL", "FALSIFYING", "ACTIVE", "JAILED", "PURGED", "REPATRIATED", "DEFECTED",
+    "STATUS_NAMES", "N_STATUSES", "NEVER",
+    "NONE", "DEFECTION", "GROUP_DEFECTION", "FOLLOW", "INTERCEPTION",
+    "INTERCEPTION_REPATRIATED", "INTERCEPTION_FAILED", "ARREST", "ARREST_REPATRIATED",
+    "ARREST_FAILED", "CAUGHT_PURGED", "ARREST_PURGED", "WARD_PURGED",
     "ATTEMPTS", "DEFECTIONS", "INTERCEPTIONS", "ARRESTS", "PURGES", "IN_POST", "AGGRIEVED",
-    "MINDERS_WATCHING", "TALLY_FIELDS",
+    "MINDERS_WATCHING", "REPATRIATIONS", "ARRESTS_FAILED", "GROUPS", "GROUP_MEMBERS",
+    "FOLLOWERS", "TALLY_FIELDS",
 ]

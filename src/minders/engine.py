@@ -25,7 +25,7 @@ import numpy as np
 import pandas as pd
 
 from minders import kernels
-from minders.codes import JAILED, N_STATUSES, PURGED, TALLY_FIELDS
+from minders.codes import GROUPS, JAILED, N_STATUSES, PURGED, TALLY_FIELDS
 from minders.network import Graph, build_graph
 from minders.population import Population, build_population, recruit
 from minders.records import Records
@@ -104,21 +104,38 @@ class Simulation:
         self.agents = kernels.Agents(
             status=pop.status, hardship=pop.hardship, risk_aversion=pop.risk_aversion,
             threshold=pop.threshold, abroad=pop.abroad, family=pop.family, fear=pop.fear,
-            jail_until=pop.jail_until, vacated_at=pop.vacated_at, last_act=pop.last_act,
+            seen_success=pop.seen_success, seen_failure=pop.seen_failure,
+            exposure=pop.exposure, jail_until=pop.jail_until, vacated_at=pop.vacated_at,
+            last_act=pop.last_act,
         )
         keys = {name: stream_key(self.seed, name) for name in DECISIONS}
         # The parameters that no shock moves, shared by every step's StepParams.
         self._fixed_params = {
             "abroad_chance": np.array([t.abroad_chance for t in tiers]),
             "border_chance": np.array([t.border_chance for t in tiers]),
+            "group_chance": np.array([t.group_chance for t in tiers]),
             "memory": model.memory, "watch_capacity": model.watch_capacity,
+            "catch_capacity": model.catch_capacity,
             "shirk": model.shirk, "informer_rate": model.informer_rate,
             "family_weight": model.family_weight, "max_jail": model.max_jail,
-            "purge_rate": model.purge_rate, "fear_per_purge": model.fear,
+            "purge_rate": model.purge_rate, "purge_stake": model.purge_stake,
+            "fear_per_event": model.fear_per_event,
+            "fear_keep": keep_per_step(model.fear_half_life),
+            "memory_keep": keep_per_step(model.memory_half_life),
+            "success_prior": model.success_prior,
+            "success_strength": model.success_prior_strength,
+            "take_wards": model.take_wards, "group_quorum": model.group_quorum,
             "key_opportunity": keys["opportunity"], "key_intercept": keys["intercept"],
             "key_arrest": keys["arrest"], "key_jail": keys["jail_term"],
-            "key_purge": keys["purge"],
+            "key_purge": keys["purge"], "key_group": keys["group"],
+            "key_follow": keys["follow"],
         }
+        #: Places in jail for the whole regime (docs/model.md, '4.3 Decision and outcomes').
+        self.jail_capacity = int(np.floor(model.jail_capacity * pop.size))
+        self.flows = kernels.StepFlows(
+            expected=np.zeros(len(tiers)), groups=np.zeros(len(tiers), dtype=np.int64),
+            jail_room=np.zeros(1, dtype=np.int64),
+        )
         n = pop.size
         self.values = kernels.StepValues(
             grievance=np.zeros(n), detection=np.zeros(n), attention=np.zeros(n),
@@ -180,8 +197,10 @@ class Simulation:
         self._surveil_kernel(self.layout, self.agents, params, self.values)
 
     def _decide(self, params: kernels.StepParams) -> None:
-        """Stage 3: decisions and their outcomes."""
-        kernels.decide(self.layout, self.agents, params, self.values)
+        """Stage 3: decisions and their outcomes, with the room left in jail."""
+        jailed = int(np.count_nonzero(self.population.status == JAILED))
+        self.flows.jail_room[0] = max(0, self.jail_capacity - jailed)
+        kernels.decide(self.layout, self.agents, params, self.values, self.flows)
 
     def _respond(self, params: kernels.StepParams) -> None:
         """Stage 4: purges, fear and leaks; leaks lower p_detect from the next step."""
@@ -193,6 +212,7 @@ class Simulation:
     def _measure(self, params: kernels.StepParams) -> None:
         """Stage 5: the tally of the step, kept by :meth:`step` once past the burn-in."""
         kernels.tally(self.layout, self.agents, self.values, self._tally)
+        self._tally[:, GROUPS] = self.flows.groups
         self._p_detect_now = params.p_detect
 
     def step(self) -> None:
@@ -202,7 +222,8 @@ class Simulation:
         while self.clock < self.burn_in:
             self._advance()
         self._advance()
-        self.records.store(self.t, self._tally, self._p_detect_now)
+        self.records.store(self.t, self._tally, self._p_detect_now, self.flows.expected,
+                           self.jail_capacity)
         if self.scenario.run.check:
             self.check_invariants()
         self.t += 1
@@ -278,6 +299,19 @@ class Simulation:
             scenario=self.scenario, seed=self.seed, records=self.records.to_frame(),
             wall_time=self.wall_time, steps=self.steps,
         )
+
+
+def keep_per_step(half_life: float) -> float:
+    """Share of a fading quantity left after one step: ``0.5 ** (1 / half_life)``.
+
+    A half-life of 0 forgets at once (0.0).
+
+    Examples
+    --------
+    >>> keep_per_step(1.0), keep_per_step(0.0), round(keep_per_step(26.0) ** 26, 6)
+    (0.5, 0.0, 0.5)
+    """
+    return 0.5 ** (1.0 / half_life) if half_life > 0 else 0.0
 
 
 def simulate(

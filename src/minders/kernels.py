@@ -46,16 +46,25 @@ from minders.codes import (
     ACTIVE,
     AGGRIEVED,
     ARREST,
+    ARREST_FAILED,
     ARREST_PURGED,
+    ARREST_REPATRIATED,
     ARRESTS,
+    ARRESTS_FAILED,
     ATTEMPTS,
     CAUGHT_PURGED,
     DEFECTED,
     DEFECTION,
     DEFECTIONS,
     FALSIFYING,
+    FOLLOW,
+    FOLLOWERS,
+    GROUP_DEFECTION,
+    GROUP_MEMBERS,
     IN_POST,
     INTERCEPTION,
+    INTERCEPTION_FAILED,
+    INTERCEPTION_REPATRIATED,
     INTERCEPTIONS,
     JAILED,
     LOYAL,
@@ -63,6 +72,8 @@ from minders.codes import (
     NONE,
     PURGED,
     PURGES,
+    REPATRIATED,
+    REPATRIATIONS,
     WARD_PURGED,
 )
 from minders.streams import uniform
@@ -125,7 +136,14 @@ class Agents(NamedTuple):
     family : bool array, shape (n,)
         The holder has family at home the regime can punish.
     fear : float64 array, shape (n,)
-        Grievance added by purges of peers (grievance units).
+        Perceived extra chance of being caught, from repression the holder saw, in [0, 1].
+    seen_success, seen_failure : float64 arrays, shape (n,)
+        Escapes and stopped attempts the holder saw (neighbours; a minder also
+        its wards), fading with ``memory_keep``: the pseudo-counts of its belief
+        that leaving works.
+    exposure : float64 array, shape (n,)
+        A minder's wards' escapes, fading with ``memory_keep``: how exposed it
+        is to a purge.
     jail_until : int32 array, shape (n,)
         Step at which a jailed holder is back in post.
     vacated_at : int32 array, shape (n,)
@@ -141,6 +159,9 @@ class Agents(NamedTuple):
     abroad: np.ndarray
     family: np.ndarray
     fear: np.ndarray
+    seen_success: np.ndarray
+    seen_failure: np.ndarray
+    exposure: np.ndarray
     jail_until: np.ndarray
     vacated_at: np.ndarray
     last_act: np.ndarray
@@ -156,24 +177,29 @@ class StepParams(NamedTuple):
     step : int
         Internal step (burn-in included): keys the random draws, stamps events.
     legitimacy : float64 array
-        L of each tier this step, in [0, 1].
+        L of each tier this step, in [0, 1] (with the scar of past drops).
     p_detect : float64 array
         Effective detection of each tier by its minders this step (after leaks
         and the detection multiplier), in [0, 1].
     see_private : bool array
         ``info_ops`` is on: agents of the tier also see neighbours' private discontent.
     beta : float64 array
-        Weight of the social signal in the decision to leave.
+        Weight of the social signal in the decisions to act and to leave.
     pull : float64 array
         Added to the decision to leave (grievance units).
     opportunity : float64 array
-        Multiplier of the chance to try to leave.
+        Multiplier of the chance to try to leave (alone or as a unit).
     abroad_chance, border_chance : float64 arrays
         Chance per step to get the opportunity to leave, abroad and at home.
+    group_chance : float64 array
+        Chance per step that a way out opens for a whole work unit abroad, by
+        the tier of the unit's members.
     memory : int
         Steps an act stays visible to neighbours.
     watch_capacity : float
         Wards one minder can watch fully (``c``).
+    catch_capacity : float
+        Acts one minder can pursue in a step (``kappa``).
     shirk : float
         How much an aggrieved, unwatched minder looks away, in [0, 1].
     informer_rate : float
@@ -183,10 +209,20 @@ class StepParams(NamedTuple):
     max_jail : int
         Longest jail term, in steps (terms are uniform on 1..max_jail).
     purge_rate : float
-        Chance that a ward's defection purges its minder.
-    fear_per_purge : float
-        Grievance each purge adds to the purged minder's peers.
-    key_opportunity, key_intercept, key_arrest, key_jail, key_purge : uint64
+        Chance that a ward's escape purges its minder.
+    purge_stake : float
+        Weight of a minder's expected purge in its decision to leave (grievance units).
+    fear_per_event : float
+        Perceived chance of being caught that each act of repression seen adds.
+    fear_keep, memory_keep : float
+        Share of fear, and of the memory of escapes, left after one step.
+    success_prior, success_strength : float
+        Prior belief that an attempt to leave succeeds, and its weight in attempts.
+    take_wards : float
+        Chance that a willing ward goes along with its defecting minder.
+    group_quorum : float
+        Share of a unit's members in post who must want to leave for it to go together.
+    key_opportunity, key_intercept, key_arrest, key_jail, key_purge, key_group, key_follow : uint64
         Keys of the counter-based streams of the step's random decisions.
     """
 
@@ -199,19 +235,30 @@ class StepParams(NamedTuple):
     opportunity: np.ndarray
     abroad_chance: np.ndarray
     border_chance: np.ndarray
+    group_chance: np.ndarray
     memory: int
     watch_capacity: float
+    catch_capacity: float
     shirk: float
     informer_rate: float
     family_weight: float
     max_jail: int
     purge_rate: float
-    fear_per_purge: float
+    purge_stake: float
+    fear_per_event: float
+    fear_keep: float
+    memory_keep: float
+    success_prior: float
+    success_strength: float
+    take_wards: float
+    group_quorum: float
     key_opportunity: np.uint64
     key_intercept: np.uint64
     key_arrest: np.uint64
     key_jail: np.uint64
     key_purge: np.uint64
+    key_group: np.uint64
+    key_follow: np.uint64
 
 
 class StepValues(NamedTuple):
@@ -224,7 +271,8 @@ class StepValues(NamedTuple):
     detection : float64 array, shape (n,)
         Probability d_i that an act of the holder is detected (stage 4.2).
     attention : float64 array, shape (n,)
-        Attention a_m a minder pays to each of its wards (stage 4.2), in [0, 1].
+        Chance a minder catches any one act of a ward it watches, before
+        p_detect (stage 4.2), in [0, 1].
     signal : float64 array, shape (n,)
         Share s_i of neighbours seen acting (stage 4.2), in [0, 1].
     event : int8 array, shape (n,)
@@ -238,10 +286,30 @@ class StepValues(NamedTuple):
     event: np.ndarray
 
 
+class StepFlows(NamedTuple):
+    """Per-tier quantities the decision step computes beyond the events.
+
+    Attributes
+    ----------
+    expected : float64 array, shape (tiers,)
+        Expected escapes of the step: the sum over agents in post who want to
+        leave of (chance of a way out) x (1 - d_i).
+    groups : int64 array, shape (tiers,)
+        Work units that left together (by their members' tier).
+    jail_room : int64 array, shape (1,)
+        Places left in jail; the decision step uses them up.
+    """
+
+    expected: np.ndarray
+    groups: np.ndarray
+    jail_room: np.ndarray
+
+
+# --------------------------------------------------------------------------- the rules
 @nb.njit(inline="always", cache=True)
 def _grievance_of(i, layout, agents, legitimacy):
-    """G_i = H_i (1 - L_tier) + fear_i: the one definition of the grievance rule."""
-    return agents.hardship[i] * (1.0 - legitimacy[layout.tier[i]]) + agents.fear[i]
+    """G_i = H_i (1 - L_tier): the one definition of the grievance rule (Epstein 2002)."""
+    return agents.hardship[i] * (1.0 - legitimacy[layout.tier[i]])
 
 
 @nb.njit(inline="always", cache=True)
@@ -250,14 +318,55 @@ def _quiet_status(grievance, threshold):
     return FALSIFYING if grievance > threshold else LOYAL
 
 
+@nb.njit(inline="always", cache=True)
+def _perceived(detection, fear):
+    """Perceived chance of being caught: the objective d_i, or the fear of what was seen."""
+    return 1.0 - (1.0 - detection) * (1.0 - fear)
+
+
+@nb.njit(inline="always", cache=True)
+def _failure_belief(i, perceived, agents, params):
+    """Perceived chance that an attempt to leave fails, after the escapes the holder saw.
+
+    The belief that leaving works is Beta(prior mean, prior weight) updated
+    with the (fading) successes and failures seen; the perceived detection is
+    scaled by how much worse than the prior the holder now thinks leaving
+    fails, so with nothing seen it is the perceived detection itself.
+    """
+    prior = params.success_prior
+    strength = params.success_strength
+    success = (prior * strength + agents.seen_success[i]) / (
+        strength + agents.seen_success[i] + agents.seen_failure[i]
+    )
+    return min(1.0, perceived * (1.0 - success) / (1.0 - prior))
+
+
+@nb.njit(inline="always", cache=True)
+def _leave_margin(i, k, g, perceived, layout, agents, params, values):
+    """net_i - T_i of the decision to leave; it wants to leave when positive.
+
+    net_i = G + beta s + pull + stake - R q (1 + phi family), with q the
+    perceived chance of failing (:func:`_failure_belief`) and, for a minder,
+    stake = purge_stake (1 - (1 - purge_rate)^exposure), its expected purge.
+    """
+    q = _failure_belief(i, perceived, agents, params)
+    family = params.family_weight if agents.family[i] else 0.0
+    stake = 0.0
+    if layout.is_minder[i] and agents.exposure[i] > 0.0:
+        stake = params.purge_stake * (1.0 - (1.0 - params.purge_rate) ** agents.exposure[i])
+    net = (g + params.beta[k] * values.signal[i] + params.pull[k] + stake
+           - agents.risk_aversion[i] * q * (1.0 + family))
+    return net - agents.threshold[i]
+
+
 @nb.njit(cache=True)
 def settle(slots: np.ndarray, layout: Layout, agents: Agents, legitimacy: np.ndarray) -> None:
     """Give the holders of ``slots`` their quiet status (docs/model.md, '4.0 Release and refill').
 
     Everyone at the start of a run, and returnees and recruits at the start of
-    a step, are quiet until they decide: ``falsifying`` if
-    ``H (1 - L) + fear > T``, else ``loyal`` (the rule :func:`decide` applies
-    to those who neither leave nor act).
+    a step, are quiet until they decide: ``falsifying`` if ``H (1 - L) > T``,
+    else ``loyal`` (the rule :func:`decide` applies to those who neither leave
+    nor act).
 
     Parameters
     ----------
@@ -266,7 +375,7 @@ def settle(slots: np.ndarray, layout: Layout, agents: Agents, legitimacy: np.nda
     layout : Layout
         Reads ``tier``.
     agents : Agents
-        Reads ``hardship``, ``fear``, ``threshold``; writes ``status[slots]``.
+        Reads ``hardship``, ``threshold``; writes ``status[slots]``.
     legitimacy : float64 array, shape (tiers,)
         L of each tier at this step.
     """
@@ -280,14 +389,14 @@ def settle(slots: np.ndarray, layout: Layout, agents: Agents, legitimacy: np.nda
 def grievance(layout: Layout, agents: Agents, legitimacy: np.ndarray, out: np.ndarray) -> None:
     """Grievance of every position (docs/model.md, '4.1 Grievance').
 
-    G_i = H_i (1 - L_tier) + fear_i (Epstein 2002, plus the fear of purges).
+    G_i = H_i (1 - L_tier) (Epstein 2002), with L including the scar of past drops.
 
     Parameters
     ----------
     layout : Layout
         Reads ``tier``.
     agents : Agents
-        Reads ``hardship`` and ``fear``.
+        Reads ``hardship``.
     legitimacy : float64 array, shape (tiers,)
         L of each tier at this step.
     out : float64 array, shape (n,)
@@ -308,8 +417,9 @@ def _surveil(  # compiled twice below: serial and parallel
     :func:`surveil_parallel`) after the one above it, and a minder's attention
     is final before any of its wards reads it:
 
-    - a_m = min(1, c / present wards) * diligence_m,
-      diligence_m = 1 - shirk [G_m > T_m] (1 - d_m);
+    - a_m = min(1, c / present wards) * min(1, kappa / active wards) * diligence_m,
+      diligence_m = 1 - shirk [G_m > T_m] (1 - d_m): a minder watches only so
+      many wards closely and pursues only so many acts (safety in numbers);
     - d_i = 1 - (1 - a_minder(i) p_detect_tier) (1 - informer_rate)^(loyal neighbours);
     - s_i = share of neighbours seen defecting or active in the last ``memory``
       steps (with ``see_private``: or privately aggrieved).
@@ -325,7 +435,7 @@ def _surveil(  # compiled twice below: serial and parallel
         Reads ``status``, ``threshold``, ``last_act``.
     params : StepParams
         Reads ``step``, ``memory``, ``see_private``, ``p_detect``,
-        ``watch_capacity``, ``shirk``, ``informer_rate``.
+        ``watch_capacity``, ``catch_capacity``, ``shirk``, ``informer_rate``.
     values : StepValues
         Reads ``grievance``; writes ``detection``, ``attention``, ``signal``.
     """
@@ -336,7 +446,9 @@ def _surveil(  # compiled twice below: serial and parallel
     grievance, detection = values.grievance, values.detection
     attention, signal = values.attention, values.signal
     see_private, p_detect = params.see_private, params.p_detect
-    watch_capacity, shirk = params.watch_capacity, params.shirk
+    watch_capacity, catch_capacity, shirk = (
+        params.watch_capacity, params.catch_capacity, params.shirk,
+    )
     no_report = 1.0 - params.informer_rate
     since = params.step - params.memory
     for level in range(levels.size - 1):
@@ -367,14 +479,19 @@ def _surveil(  # compiled twice below: serial and parallel
             detection[i] = d
             if is_minder[i]:
                 present = 0
+                active = 0
                 for w in range(ward_start[i], ward_end[i]):
-                    if status[w] < JAILED:
+                    sw = status[w]
+                    if sw < JAILED:
                         present += 1
+                        if sw == ACTIVE:
+                            active += 1
                 if present == 0:
                     attention[i] = 0.0
                 else:
                     diligence = 1.0 - shirk * (1.0 - d) if grievance[i] > threshold[i] else 1.0
-                    attention[i] = min(1.0, watch_capacity / present) * diligence
+                    pursuit = min(1.0, catch_capacity / active) if active > 0 else 1.0
+                    attention[i] = min(1.0, watch_capacity / present) * pursuit * diligence
             else:
                 attention[i] = 0.0
 
@@ -402,101 +519,198 @@ PARALLEL_MIN_AGENTS = 200_000
 
 
 @nb.njit(cache=True)
-def decide(layout: Layout, agents: Agents, params: StepParams, values: StepValues) -> None:
+def decide(
+    layout: Layout, agents: Agents, params: StepParams, values: StepValues, flows: StepFlows,
+) -> None:
     """Decision and outcome of every position in post (docs/model.md, '4.3 Decision and outcomes').
 
-    net_i = G_i + beta s_i + pull - R_i d_i (1 + phi family_i). If net_i > T_i
-    and the agent has the opportunity (abroad: ``abroad_chance``, at home:
-    ``border_chance``, both times the opportunity multiplier) it tries to
-    defect and is stopped with probability d_i: jailed for 1..max_jail steps,
-    or purged if it is a minder. Otherwise, if G_i - R_i d_i > T_i it is
-    active and arrested with probability d_i; else quiet, ``falsifying`` if
-    G_i > T_i and ``loyal`` otherwise (the rule of :func:`settle`). Per-tier
-    parameters are indexed by tier.
+    With d~_i = 1 - (1 - d_i)(1 - fear_i) the perceived chance of being caught:
+
+    - **Work units abroad** (at the unit's minder, before its wards): with
+      chance ``group_chance x opportunity`` a way out opens for the unit; if at
+      least ``group_quorum`` of its members in post want to leave, all of them
+      go together (the minder too, if it wants), stopped as one with the mean
+      detection of the willing.
+    - **Leaving alone**: net_i - T_i > 0 (:func:`_leave_margin`) and the
+      opportunity (abroad: ``abroad_chance``, at home: ``border_chance``, times
+      the opportunity multiplier): it tries, and is stopped with chance d_i. A
+      ward whose minder left this step goes along with chance ``take_wards``
+      if it wants to leave, without needing a way out of its own.
+    - **Acting openly**: G + beta s - R d~ (1 + phi family) > T: active, and
+      caught with chance d_i (families are punished for political offences as
+      for escapes).
+    - Otherwise quiet: ``falsifying`` if G > T, else ``loyal`` (:func:`settle`'s rule).
+
+    The caught: a minder is purged; a worker abroad is sent home (its post
+    falls vacant); anyone else is jailed for 1..max_jail steps if there is
+    room in jail (``flows.jail_room``), else left free (a failed arrest, or
+    an attempt turned back). Every position also adds its expected escapes
+    to ``flows.expected``.
 
     Parameters
     ----------
     layout : Layout
-        Reads ``tier`` and ``is_minder``.
+        Reads ``tier``, ``minder``, ``is_minder``, ``ward_start``, ``ward_end``.
     agents : Agents
-        Reads ``threshold``, ``risk_aversion``, ``family``, ``abroad``; updates
-        ``status``, ``jail_until``, ``vacated_at`` and ``last_act``.
+        Reads the attributes, ``fear``, ``seen_success``, ``seen_failure``,
+        ``exposure``; updates ``status``, ``jail_until``, ``vacated_at`` and ``last_act``.
     params : StepParams
-        Reads ``step``, ``beta``, ``pull``, ``opportunity``, ``abroad_chance``,
-        ``border_chance``, ``family_weight``, ``max_jail`` and the keys
-        ``key_opportunity``, ``key_intercept``, ``key_arrest``, ``key_jail``.
+        Reads the decision parameters and the keys ``key_opportunity``,
+        ``key_intercept``, ``key_arrest``, ``key_jail``, ``key_group``, ``key_follow``.
     values : StepValues
         Reads ``grievance``, ``detection``, ``signal``; writes ``event``.
+    flows : StepFlows
+        Writes ``expected`` and ``groups``; uses up ``jail_room``.
     """
-    status, tier, is_minder = agents.status, layout.tier, layout.is_minder
-    threshold, risk_aversion = agents.threshold, agents.risk_aversion
-    family, abroad, last_act = agents.family, agents.abroad, agents.last_act
-    grievance, detection, signal, event = (
-        values.grievance, values.detection, values.signal, values.event,
-    )
-    beta, pull, opportunity = params.beta, params.pull, params.opportunity
-    abroad_chance, border_chance = params.abroad_chance, params.border_chance
-    family_weight, step = params.family_weight, params.step
+    status, tier, minder, is_minder = agents.status, layout.tier, layout.minder, layout.is_minder
+    abroad, last_act = agents.abroad, agents.last_act
+    grievance, detection, event = values.grievance, values.detection, values.event
+    step = params.step
+    flows.expected[:] = 0.0
+    flows.groups[:] = 0
+    event[:] = NONE
     for i in range(status.size):
-        event[i] = NONE
-        if status[i] >= JAILED:
+        if status[i] >= JAILED or event[i] != NONE:  # away, or already gone with its unit
             continue
         k = tier[i]
         g = grievance[i]
-        t = threshold[i]
-        risk = risk_aversion[i] * detection[i]
-        fear_for_family = family_weight if family[i] else 0.0
-        net = g + beta[k] * signal[i] + pull[k] - risk * (1.0 + fear_for_family)
-        attempt = False
-        if net > t:
-            chance = (abroad_chance[k] if abroad[i] else border_chance[k]) * opportunity[k]
-            attempt = uniform(params.key_opportunity, step, i) < chance
-        if attempt:
-            if uniform(params.key_intercept, step, i) < detection[i]:
-                _caught(i, is_minder[i], CAUGHT_PURGED, INTERCEPTION, params, agents, event)
+        d = detection[i]
+        perceived = _perceived(d, agents.fear[i])
+        margin = _leave_margin(i, k, g, perceived, layout, agents, params, values)
+        chance = (params.abroad_chance[k] if abroad[i] else params.border_chance[k]) \
+            * params.opportunity[k]
+        family = params.family_weight if agents.family[i] else 0.0
+        if margin > 0.0:
+            flows.expected[k] += chance * (1.0 - d)
+        if is_minder[i] and _unit_leaves(i, margin, layout, agents, params, values, flows):
+            continue
+        m = minder[i]
+        if margin > 0.0 and m >= 0 and event[m] == DEFECTION and params.take_wards > 0.0 \
+                and uniform(params.key_follow, step, i) < params.take_wards:
+            _leave(i, FOLLOW, agents, event, step)
+        elif margin > 0.0 and uniform(params.key_opportunity, step, i) < chance:
+            if uniform(params.key_intercept, step, i) < d:
+                _caught(i, True, params, agents, layout, event, flows)
             else:
-                status[i] = DEFECTED
-                agents.vacated_at[i] = step
-                last_act[i] = step
-                event[i] = DEFECTION
-        elif g - risk > t:
+                _leave(i, DEFECTION, agents, event, step)
+        elif g + params.beta[k] * values.signal[i] \
+                - agents.risk_aversion[i] * perceived * (1.0 + family) > agents.threshold[i]:
             last_act[i] = step
-            if uniform(params.key_arrest, step, i) < detection[i]:
-                _caught(i, is_minder[i], ARREST_PURGED, ARREST, params, agents, event)
-            else:
+            if uniform(params.key_arrest, step, i) < d:
+                _caught(i, False, params, agents, layout, event, flows)
+            if status[i] < JAILED:  # not caught, or no room in jail
                 status[i] = ACTIVE
         else:
-            status[i] = _quiet_status(g, t)
+            status[i] = _quiet_status(g, agents.threshold[i])
 
 
 @nb.njit(inline="always", cache=True)
-def _caught(i, minder_post, purged_event, jailed_event, params, agents, event):
-    """A caught minder is purged (its post falls vacant); anyone else is jailed 1..max_jail."""
+def _leave(i, how, agents, event, step):
+    """The holder of ``i`` leaves (``how``: alone, with its unit, with its minder)."""
+    agents.status[i] = DEFECTED
+    agents.vacated_at[i] = step
+    agents.last_act[i] = step
+    event[i] = how
+
+
+@nb.njit(inline="always", cache=True)
+def _unit_leaves(m, margin_m, layout, agents, params, values, flows):
+    """Whether minder ``m``'s work unit abroad takes a way out together this step.
+
+    The way out opens with chance ``group_chance x opportunity`` of the
+    wards' tier; the unit goes if at least ``group_quorum`` of its wards in
+    post want to leave. All its wards in post go, and the minder if it wants
+    to; they are stopped together with the mean detection of the willing.
+    Returns True when the minder has gone (or been caught) with its unit.
+    """
+    start, end = layout.ward_start[m], layout.ward_end[m]
+    if end <= start or not agents.abroad[start]:
+        return False
+    kw = layout.tier[start]
     step = params.step
-    if minder_post:
+    if params.group_chance[kw] <= 0.0 or \
+            uniform(params.key_group, step, m) >= params.group_chance[kw] * params.opportunity[kw]:
+        return False
+    present = 0
+    willing = 0
+    detection_sum = 0.0
+    for w in range(start, end):
+        if agents.status[w] >= JAILED:
+            continue
+        present += 1
+        g = values.grievance[w]
+        perceived = _perceived(values.detection[w], agents.fear[w])
+        if _leave_margin(w, kw, g, perceived, layout, agents, params, values) > 0.0:
+            willing += 1
+            detection_sum += values.detection[w]
+    if present == 0 or willing < params.group_quorum * present:
+        return False
+    minder_goes = margin_m > 0.0
+    stopped = uniform(params.key_intercept, step, m) < detection_sum / willing
+    flows.groups[kw] += 0 if stopped else 1
+    for w in range(start, end):
+        if agents.status[w] < JAILED:
+            if stopped:
+                _caught(w, True, params, agents, layout, values.event, flows)
+            else:
+                _leave(w, GROUP_DEFECTION, agents, values.event, step)
+    if minder_goes:
+        if stopped:
+            _caught(m, True, params, agents, layout, values.event, flows)
+        else:
+            _leave(m, GROUP_DEFECTION, agents, values.event, step)
+    return minder_goes
+
+
+@nb.njit(inline="always", cache=True)
+def _caught(i, attempt, params, agents, layout, event, flows):
+    """The outcome for a holder caught leaving (``attempt``) or acting.
+
+    A minder is purged (its post falls vacant); a worker abroad is sent home
+    (the post abroad falls vacant); anyone else is jailed for 1..max_jail
+    steps while there is room in jail, else stays free.
+    """
+    step = params.step
+    if layout.is_minder[i]:
         agents.status[i] = PURGED
         agents.vacated_at[i] = step
-        event[i] = purged_event
-    else:
+        event[i] = CAUGHT_PURGED if attempt else ARREST_PURGED
+    elif agents.abroad[i]:
+        agents.status[i] = REPATRIATED
+        agents.vacated_at[i] = step
+        event[i] = INTERCEPTION_REPATRIATED if attempt else ARREST_REPATRIATED
+    elif flows.jail_room[0] > 0:
+        flows.jail_room[0] -= 1
         agents.status[i] = JAILED
         agents.jail_until[i] = step + 1 + int(uniform(params.key_jail, step, i) * params.max_jail)
-        event[i] = jailed_event
+        event[i] = INTERCEPTION if attempt else ARREST
+    else:  # no room: turned back, or left free
+        event[i] = INTERCEPTION_FAILED if attempt else ARREST_FAILED
+        if attempt:
+            agents.status[i] = ACTIVE
+            agents.last_act[i] = step
 
 
 @nb.njit(cache=True)
 def respond(
     layout: Layout, agents: Agents, params: StepParams, values: StepValues, leaks: np.ndarray,
 ) -> None:
-    """The regime's response (docs/model.md, '4.4 Regime response').
+    """The regime's response, and what agents see of it (docs/model.md, '4.4 Regime response').
 
-    Each defection purges the defector's minder (if still in post) with
-    probability ``purge_rate``; the draw belongs to the defecting ward, so
-    the outcome does not depend on which ward is looked at first. Every
-    purge adds ``fear_per_purge`` to the grievance of the purged minder's
-    peers: its work unit, or, in an unsupervised tier, its neighbours in the
-    graph who belong to the same tier (so fear does not grow with the size
-    of the tier). Each defecting minder adds one to ``leaks`` of the tier it
-    watched.
+    1. Memory fades: fear by ``fear_keep``, seen escapes, failures and a
+       minder's exposure by ``memory_keep``.
+    2. Each escape (alone, with the unit, following the minder) purges the
+       leaver's minder (if still in post) with chance ``purge_rate``; the
+       draw belongs to the leaving ward, so the outcome does not depend on
+       which ward is looked at first. A minder not purged remembers the escape
+       (``exposure``).
+    3. What is seen: every escape adds one success to the beliefs of the
+       leaver's neighbours and minder, every stopped attempt one failure to
+       its neighbours'; every arrest, interception or purge adds
+       ``fear_per_event`` to the fear of the caught one's neighbours and, for a
+       purge, of the purged minder's fellow minders (its own minder's wards):
+       fear <- 1 - (1 - fear)(1 - fear_per_event).
+    4. Each defecting minder adds one to ``leaks`` of the tier it watched.
 
     Parameters
     ----------
@@ -504,41 +718,69 @@ def respond(
         Reads ``tier``, ``minder``, ``is_minder``, ``ward_start``, ``ward_end``,
         ``watched_tier``, ``indptr``, ``indices``.
     agents : Agents
-        Updates ``status``, ``vacated_at`` (purged minders) and ``fear``.
+        Updates ``status``, ``vacated_at`` (purged minders), ``fear``,
+        ``seen_success``, ``seen_failure`` and ``exposure``.
     params : StepParams
-        Reads ``step``, ``purge_rate``, ``fear_per_purge``, ``key_purge``.
+        Reads ``step``, ``purge_rate``, ``fear_per_event``, ``fear_keep``,
+        ``memory_keep``, ``key_purge``.
     values : StepValues
         Reads and updates ``event`` (adds ``WARD_PURGED``).
     leaks : int64 array, shape (tiers,)
         Incremented by the defecting minders watching each tier.
     """
     status, fear, event = agents.status, agents.fear, values.event
-    tier, minder, is_minder = layout.tier, layout.minder, layout.is_minder
+    success, failure, exposure = agents.seen_success, agents.seen_failure, agents.exposure
+    minder, is_minder = layout.minder, layout.is_minder
     ward_start, ward_end = layout.ward_start, layout.ward_end
     indptr, indices = layout.indptr, layout.indices
-    step, purge_rate, fear_per_purge = params.step, params.purge_rate, params.fear_per_purge
+    step, purge_rate = params.step, params.purge_rate
+    fear_keep, memory_keep = params.fear_keep, params.memory_keep
+    calm = 1.0 - params.fear_per_event
     for i in range(status.size):
-        if event[i] == DEFECTION:
-            m = minder[i]
-            if m >= 0 and status[m] < JAILED and uniform(params.key_purge, step, i) < purge_rate:
-                status[m] = PURGED
-                agents.vacated_at[m] = step
-                event[m] = WARD_PURGED
+        fear[i] *= fear_keep
+        success[i] *= memory_keep
+        failure[i] *= memory_keep
+        exposure[i] *= memory_keep
     for i in range(status.size):
         ev = event[i]
-        if ev >= CAUGHT_PURGED and fear_per_purge > 0.0:
+        if DEFECTION <= ev <= FOLLOW:
+            m = minder[i]
+            if m >= 0 and status[m] < JAILED:
+                if uniform(params.key_purge, step, i) < purge_rate:
+                    status[m] = PURGED
+                    agents.vacated_at[m] = step
+                    event[m] = WARD_PURGED
+                elif memory_keep > 0.0:
+                    exposure[m] += 1.0
+    for i in range(status.size):
+        ev = event[i]
+        if ev == NONE:
+            continue
+        if DEFECTION <= ev <= FOLLOW:
+            if memory_keep > 0.0:
+                for e in range(indptr[i], indptr[i + 1]):
+                    success[indices[e]] += 1.0
+                m = minder[i]
+                if m >= 0:
+                    success[m] += 1.0
+            if is_minder[i]:
+                leaks[layout.watched_tier[i]] += 1
+            continue
+        if memory_keep > 0.0 and (INTERCEPTION <= ev <= INTERCEPTION_FAILED
+                                  or ev == CAUGHT_PURGED):
+            for e in range(indptr[i], indptr[i + 1]):
+                failure[indices[e]] += 1.0
+        if ev == INTERCEPTION_FAILED or ev == ARREST_FAILED or calm >= 1.0:
+            continue  # nobody was taken away: nothing frightening to see
+        for e in range(indptr[i], indptr[i + 1]):
+            p = indices[e]
+            fear[p] = 1.0 - (1.0 - fear[p]) * calm
+        if ev >= CAUGHT_PURGED:
             m = minder[i]
             if m >= 0:
                 for p in range(ward_start[m], ward_end[m]):
                     if p != i:
-                        fear[p] += fear_per_purge
-            else:
-                for e in range(indptr[i], indptr[i + 1]):
-                    p = indices[e]
-                    if tier[p] == tier[i]:
-                        fear[p] += fear_per_purge
-        elif ev == DEFECTION and is_minder[i]:
-            leaks[layout.watched_tier[i]] += 1
+                        fear[p] = 1.0 - (1.0 - fear[p]) * calm
 
 
 @nb.njit(cache=True)
@@ -547,7 +789,8 @@ def tally(layout: Layout, agents: Agents, values: StepValues, out: np.ndarray) -
 
     Status stocks, flows of the step, the aggrieved in post and the in-post
     minders watching each tier; the columns are the tally fields of
-    :mod:`minders.codes`.
+    :mod:`minders.codes` (``GROUPS`` is left to the engine, which has the
+    decision step's count).
 
     Parameters
     ----------
@@ -569,16 +812,25 @@ def tally(layout: Layout, agents: Agents, values: StepValues, out: np.ndarray) -
         st = status[i]
         out[k, st] += 1
         ev = event[i]
-        if ev == DEFECTION:
-            out[k, ATTEMPTS] += 1
-            out[k, DEFECTIONS] += 1
-        elif ev == INTERCEPTION or ev == CAUGHT_PURGED:
-            out[k, ATTEMPTS] += 1
-            out[k, INTERCEPTIONS] += 1
-        elif ev == ARREST or ev == ARREST_PURGED:
-            out[k, ARRESTS] += 1
-        if ev >= CAUGHT_PURGED:
-            out[k, PURGES] += 1
+        if ev != NONE:
+            if DEFECTION <= ev <= FOLLOW:
+                out[k, ATTEMPTS] += 1
+                out[k, DEFECTIONS] += 1
+                if ev == GROUP_DEFECTION:
+                    out[k, GROUP_MEMBERS] += 1
+                elif ev == FOLLOW:
+                    out[k, FOLLOWERS] += 1
+            elif INTERCEPTION <= ev <= INTERCEPTION_FAILED or ev == CAUGHT_PURGED:
+                out[k, ATTEMPTS] += 1
+                out[k, INTERCEPTIONS] += 1
+            elif ev == ARREST or ev == ARREST_REPATRIATED or ev == ARREST_PURGED:
+                out[k, ARRESTS] += 1
+            if ev == INTERCEPTION_REPATRIATED or ev == ARREST_REPATRIATED:
+                out[k, REPATRIATIONS] += 1
+            elif ev == INTERCEPTION_FAILED or ev == ARREST_FAILED:
+                out[k, ARRESTS_FAILED] += 1
+            elif ev >= CAUGHT_PURGED:
+                out[k, PURGES] += 1
         if st < JAILED:
             out[k, IN_POST] += 1
             if grievance[i] > threshold[i]:
@@ -588,6 +840,6 @@ def tally(layout: Layout, agents: Agents, values: StepValues, out: np.ndarray) -
 
 
 __all__ = [
-    "Layout", "Agents", "StepParams", "StepValues", "PARALLEL_MIN_AGENTS",
+    "Layout", "Agents", "StepParams", "StepValues", "StepFlows", "PARALLEL_MIN_AGENTS",
     "settle", "grievance", "surveil", "surveil_parallel", "decide", "respond", "tally",
 ]

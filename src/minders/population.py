@@ -29,7 +29,7 @@ HOLDER_ATTRIBUTES = ("hardship", "risk_aversion", "threshold", "family")
 
 # Bytes per position for the columns below, plus the graph (int32 per directed
 # edge) and the transient edge arrays of the builder (int64 pairs, deduplicated).
-_BYTES_PER_AGENT = 120
+_BYTES_PER_AGENT = 144
 _BYTES_PER_EDGE = 4 + 40
 # Per step and tier: six float64 shock tables; the tally (int64) with p_detect, and the
 # tidy table made from it (about 25 eight-byte columns, copied once while it is built).
@@ -60,7 +60,11 @@ class Population:
     status : int8 array
         One of the status codes of :mod:`minders.codes`, ``LOYAL`` .. ``DEFECTED``.
     fear : float64 array
-        Grievance added by purges of peers.
+        Perceived extra chance of being caught, from repression seen, in [0, 1].
+    seen_success, seen_failure : float64 arrays
+        Escapes and stopped attempts seen (fading): the holder's belief that leaving works.
+    exposure : float64 array
+        A minder's wards' escapes (fading): its exposure to a purge.
     jail_until, vacated_at, last_act : int32 arrays
         Release step, step the position was vacated, last step seen acting.
     tier_start, tier_end : int64 arrays
@@ -83,6 +87,9 @@ class Population:
     watched_tier: np.ndarray
     status: np.ndarray
     fear: np.ndarray
+    seen_success: np.ndarray
+    seen_failure: np.ndarray
+    exposure: np.ndarray
     jail_until: np.ndarray
     vacated_at: np.ndarray
     last_act: np.ndarray
@@ -279,7 +286,8 @@ def build_population(scenario: Scenario, seed: int) -> Population:
         tier=tier, hardship=hardship, risk_aversion=risk_aversion, threshold=threshold,
         abroad=abroad, family=family, minder=minder, is_minder=is_minder,
         ward_start=ward_start, ward_end=ward_end, watched_tier=watched_tier,
-        status=status, fear=np.zeros(n), jail_until=np.zeros(n, dtype=np.int32),
+        status=status, fear=np.zeros(n), seen_success=np.zeros(n), seen_failure=np.zeros(n),
+        exposure=np.zeros(n), jail_until=np.zeros(n, dtype=np.int32),
         vacated_at=np.full(n, NEVER, dtype=np.int32), last_act=np.full(n, NEVER, dtype=np.int32),
         tier_start=tier_start, tier_end=tier_end, tier_names=names,
         levels=np.array(levels, dtype=np.int64),
@@ -347,5 +355,7 @@ def recruit(pop: Population, scenario: Scenario, slots: np.ndarray, rng_by_tier:
         rng = rng_by_tier[name]
         for attribute, values in draw_holders(scenario.tiers[name], these.size, [rng] * 4).items():
             getattr(pop, attribute)[these] = values
-    pop.fear[slots] = 0.0
+    # A new holder has seen nothing yet.
+    for column in (pop.fear, pop.seen_success, pop.seen_failure, pop.exposure):
+        column[slots] = 0.0
     pop.vacated_at[slots] = NEVER

@@ -13,12 +13,18 @@ from minders.codes import (
     ACTIVE,
     AGGRIEVED,
     ARRESTS,
+    ARRESTS_FAILED,
     ATTEMPTS,
     DEFECTIONS,
+    FOLLOWERS,
+    GROUP_MEMBERS,
+    GROUPS,
     IN_POST,
     INTERCEPTIONS,
+    JAILED,
     MINDERS_WATCHING,
     PURGES,
+    REPATRIATIONS,
     STATUS_NAMES,
     TALLY_FIELDS,
 )
@@ -31,13 +37,22 @@ COUNT_COLUMNS: dict[str, int] = {
     "interceptions": INTERCEPTIONS,
     "arrests": ARRESTS,
     "purges": PURGES,
+    "repatriations": REPATRIATIONS,
+    "arrests_failed": ARRESTS_FAILED,
+    "groups": GROUPS,
+    "group_members": GROUP_MEMBERS,
+    "followers": FOLLOWERS,
     "in_post": IN_POST,
     "aggrieved": AGGRIEVED,
 }
 STOCKS = STATUS_NAMES
-FLOWS = ("attempts", "defections", "interceptions", "arrests", "purges")
+FLOWS = (
+    "attempts", "defections", "interceptions", "arrests", "purges", "repatriations",
+    "arrests_failed", "groups", "group_members", "followers",
+)
 RATE_COLUMNS = (
     "measured_discontent", "true_discontent", "surprise_gap", "minders_per_ward", "p_detect",
+    "expected_defections", "jail_occupancy",
 )
 
 
@@ -56,12 +71,18 @@ class Records:
         self.tier_names = tuple(tier_names)
         self.counts = np.zeros((steps, len(tier_names), TALLY_FIELDS), dtype=np.int64)
         self.p_detect = np.zeros((steps, len(tier_names)))
+        self.expected = np.zeros((steps, len(tier_names)))
+        self.jail_occupancy = np.zeros(steps)
         self.filled = 0
 
-    def store(self, step: int, tally: np.ndarray, p_detect: np.ndarray) -> None:
-        """Keep the tally of ``step``."""
+    def store(self, step: int, tally: np.ndarray, p_detect: np.ndarray,
+              expected: np.ndarray, jail_capacity: int) -> None:
+        """Keep the tally of ``step``, its detection, expected escapes and jail occupancy."""
         self.counts[step] = tally
         self.p_detect[step] = p_detect
+        self.expected[step] = expected
+        jailed = tally[:, JAILED].sum()
+        self.jail_occupancy[step] = jailed / jail_capacity if jail_capacity > 0 else np.nan
         self.filled = max(self.filled, step + 1)
 
     def to_frame(self) -> pd.DataFrame:
@@ -84,6 +105,9 @@ class Records:
         frame["surprise_gap"] = (true - measured).reshape(-1)
         frame["minders_per_ward"] = per_ward.reshape(-1)
         frame["p_detect"] = self.p_detect[: self.filled].reshape(-1)
+        frame["expected_defections"] = self.expected[: self.filled].reshape(-1)
+        # Regime-wide: the same on every tier's row of a step.
+        frame["jail_occupancy"] = np.repeat(self.jail_occupancy[: self.filled], tiers)
         table = pd.DataFrame(frame)
         table["tier"] = pd.Categorical(table["tier"], categories=list(self.tier_names))
         return table

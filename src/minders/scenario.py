@@ -95,9 +95,70 @@ class ModelParams(BaseModel):
         0.1, description="Chance that a minder is purged when one of its wards defects.",
         json_schema_extra={"unit": "probability per defection"},
     )
-    fear: NonNegative = Field(
-        0.02, le=100.0, description="Grievance added to each peer of a purged minder.",
-        json_schema_extra={"unit": "grievance units per purge"},
+    fear_per_event: Probability = Field(
+        0.05,
+        description="Perceived extra chance of being caught that each arrest, interception or "
+        "purge an agent sees (a neighbour's, or a fellow minder's purge) adds; it deters both "
+        "acting and leaving, and fades with fear_half_life.",
+        json_schema_extra={"unit": "probability per event seen"},
+    )
+    fear_half_life: float = Field(
+        26.0, ge=0.0, le=MAX_STEPS,
+        description="Steps for the fear of seen repression to halve (0: forgotten at once).",
+        json_schema_extra={"unit": "steps"},
+    )
+    catch_capacity: float = Field(
+        3.0, gt=0.0, le=1e6,
+        description="Acts one minder can pursue in a step: with more of its wards openly "
+        "active, each act is caught less often (safety in numbers).",
+        json_schema_extra={"unit": "acts per minder per step"},
+    )
+    jail_capacity: Probability = Field(
+        0.005,
+        description="Places in jail, as a share of all positions; an arrest or interception "
+        "beyond them fails and the agent stays free.",
+        json_schema_extra={"unit": "share of positions"},
+    )
+    scar_half_life: float = Field(
+        52.0, ge=0.0, le=MAX_STEPS,
+        description="After a legitimacy shock ends, legitimacy recovers only as the scar of its "
+        "deepest drop halves every this many steps (0: at once).",
+        json_schema_extra={"unit": "steps"},
+    )
+    memory_half_life: float = Field(
+        26.0, ge=0.0, le=MAX_STEPS,
+        description="Steps for what agents saw of others' escapes (successes, failures, their "
+        "wards' escapes) to halve in memory (0: no learning and no expected purge).",
+        json_schema_extra={"unit": "steps"},
+    )
+    success_prior: float = Field(
+        0.5, gt=0.0, lt=1.0,
+        description="An agent's belief, before seeing anyone try, that an attempt to leave "
+        "succeeds.",
+        json_schema_extra={"unit": "probability"},
+    )
+    success_prior_strength: float = Field(
+        10.0, gt=0.0, le=1e6,
+        description="Weight of that belief, in attempts seen: seen successes and failures "
+        "move it as Beta pseudo-counts.",
+        json_schema_extra={"unit": "attempts"},
+    )
+    purge_stake: NonNegative = Field(
+        0.5, le=100.0,
+        description="Weight of a minder's expected purge (after its wards' escapes) in its "
+        "own decision to leave.",
+        json_schema_extra={"unit": "grievance units"},
+    )
+    take_wards: Probability = Field(
+        0.5,
+        description="Chance that a ward who wants to leave goes along when its minder defects.",
+        json_schema_extra={"unit": "probability per willing ward"},
+    )
+    group_quorum: Probability = Field(
+        0.5,
+        description="Share of a work unit's members in post who must want to leave for the "
+        "unit to take a way out together.",
+        json_schema_extra={"unit": "share of the unit"},
     )
     leak: Probability = Field(
         0.02, description="Fall in p_detect of the tier a defecting minder watched.",
@@ -107,6 +168,19 @@ class ModelParams(BaseModel):
         52, ge=1, le=MAX_STEPS, description="Longest jail term; terms are uniform on 1..max_jail.",
         json_schema_extra={"unit": "steps"},
     )
+
+
+    @model_validator(mode="before")
+    @classmethod
+    def _renamed(cls, data: Any) -> Any:
+        if isinstance(data, dict) and "fear" in data:
+            raise ScenarioError(
+                "fear", data["fear"],
+                "model.fear_per_event instead (model v2: fear no longer adds to grievance; it "
+                "is a perceived chance of being caught, in [0, 1], that deters and fades with "
+                "model.fear_half_life; see docs/model.md, '4.4 Regime response')",
+            )
+        return data
 
 
 class NetworkParams(BaseModel):
@@ -158,6 +232,13 @@ class Tier(BaseModel):
     border_chance: Probability = Field(
         0.0005, description="Chance per step that an agent at home has the opportunity to defect.",
         json_schema_extra={"unit": "probability per step"},
+    )
+    group_chance: Probability = Field(
+        0.0,
+        description="Chance per step that a way out opens for a whole work unit posted abroad "
+        "(a restaurant, a construction crew); the unit takes it if model.group_quorum of its "
+        "members want to leave.",
+        json_schema_extra={"unit": "probability per unit per step"},
     )
     hardship: Distribution = Field(
         default_factory=lambda: Uniform(), description="H: perceived hardship, in [0, 1]."

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import numba as nb
 import numpy as np
 
 from minders.scenario import Scenario
@@ -56,9 +57,13 @@ def build_schedule(scenario: Scenario, steps: int, burn_in: int = 0) -> Schedule
     --------
     >>> from minders.scenario import Scenario
     >>> s = Scenario.model_validate({"run": {"steps": 10}, "tiers": {"a": {"size": 5}},
+    ...     "model": {"scar_half_life": 0},
     ...     "shocks": [{"kind": "legitimacy", "start": 4, "end": 6, "value": 0.2}]})
     >>> build_schedule(s, 10).legitimacy[:, 0].tolist()
     [0.8, 0.8, 0.8, 0.8, 0.2, 0.2, 0.8, 0.8, 0.8, 0.8]
+    >>> scarred = s.with_overrides({"model.scar_half_life": 1})
+    >>> np.round(build_schedule(scarred, 10).legitimacy[:, 0], 2).tolist()
+    [0.8, 0.8, 0.8, 0.8, 0.2, 0.2, 0.5, 0.65, 0.73, 0.76]
     """
     names = list(scenario.tiers)
     shape = (burn_in + steps, len(names))
@@ -91,4 +96,43 @@ def build_schedule(scenario: Scenario, steps: int, burn_in: int = 0) -> Schedule
         elif shock.kind == "info_ops":
             beta[rows, cols] += phase * shock.value
             info[rows, cols] = True
+    half_life = scenario.model.scar_half_life
+    if half_life > 0:
+        remember_crises(legitimacy, base_legitimacy, 0.5 ** (1.0 / half_life))
     return Schedule(legitimacy, detection, opportunity, pull, beta, info)
+
+
+@nb.njit(cache=True)
+def remember_crises(legitimacy: np.ndarray, base: np.ndarray, keep: float) -> None:
+    """Let legitimacy remember its drops: a scar that fades by ``keep`` per step.
+
+    Docs/model.md, '5. Shocks'. The depth of a drop is ``base - L(t)`` (zero
+    when L is at or above its baseline); the scar is the deepest drop, fading
+    geometrically: ``scar(t) = max(depth(t), keep * scar(t - 1))``. Legitimacy
+    is then lowered by the part of the scar that the current shock does not
+    already explain, ``L(t) - (scar(t) - depth(t))``: during a drop nothing
+    changes, after it legitimacy climbs back as the scar fades.
+
+    Parameters
+    ----------
+    legitimacy : float64 array, shape (steps, tiers)
+        Scheduled L, overwritten with the remembered L (clipped to [0, 1]).
+    base : float64 array, shape (tiers,)
+        Each tier's baseline legitimacy.
+    keep : float
+        Share of the scar left after one step, ``0.5 ** (1 / half_life)``.
+
+    Examples
+    --------
+    >>> L = np.array([[0.8], [0.2], [0.8], [0.8]])
+    >>> remember_crises(L, np.array([0.8]), 0.5)
+    >>> np.round(L[:, 0], 3).tolist()
+    [0.8, 0.2, 0.5, 0.65]
+    """
+    steps, tiers = legitimacy.shape
+    for k in range(tiers):
+        scar = 0.0
+        for t in range(steps):
+            depth = max(0.0, base[k] - legitimacy[t, k])
+            scar = max(depth, keep * scar)
+            legitimacy[t, k] = min(1.0, max(0.0, legitimacy[t, k] - (scar - depth)))

@@ -19,7 +19,7 @@ import numba as nb
 import numpy as np
 
 #: The decisions drawn inside the step kernels, each with its own stream.
-DECISIONS = ("opportunity", "intercept", "arrest", "jail_term", "purge")
+DECISIONS = ("opportunity", "intercept", "arrest", "jail_term", "purge", "group", "follow")
 
 _MIX1 = np.uint64(0xBF58476D1CE4E5B9)
 _MIX2 = np.uint64(0x94D049BB133111EB)
