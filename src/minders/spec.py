@@ -259,8 +259,11 @@ def parse_override(text: str) -> tuple[str, Any]:
     key, raw = key.strip(), raw.strip()
     if not key:
         raise ScenarioError("--set", text, "dotted.path=value")
+    deep = f"a value nested at most {MAX_DEPTH} levels deep"
     try:
         value = tomllib.loads(f"v = {raw}")["v"]
+    except RecursionError:  # tomllib recurses once per level: [[[[...]]]] exhausts the stack
+        raise ScenarioError(f"--set {key}", raw, deep) from None
     except tomllib.TOMLDecodeError:
         if raw.startswith(("[", "{", '"', "'")):  # meant as a TOML value: say what is wrong
             raise ScenarioError(
@@ -268,6 +271,8 @@ def parse_override(text: str) -> tuple[str, Any]:
                 'a TOML value (quote strings inside lists and tables: ["residents"])',
             ) from None
         value = raw  # a bare word is taken as a string
+    if _depth(value) > MAX_DEPTH:
+        raise ScenarioError(f"--set {key}", raw, deep)
     return key, value
 
 
