@@ -420,6 +420,9 @@ def translate_error(err: dict[str, Any], cls: type[BaseModel]) -> ScenarioError:
         return ScenarioError(f"{field}.kind", ctx.get("tag", "nothing"), f"one of {tags}")
     if kind == "missing":
         return ScenarioError(field, "nothing", "a value (this field is required)")
+    if kind == "too_long" and "max_length" in ctx:  # e.g. more than 1,000 tiers
+        return ScenarioError(field, f"{len(value):,} items" if hasattr(value, "__len__") else
+                             value, f"at most {ctx['max_length']:,} items")
     message = err["msg"]
     if message.startswith("Value error, "):
         message = message[len("Value error, ") :]
