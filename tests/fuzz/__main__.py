@@ -17,7 +17,15 @@ import time
 from pathlib import Path
 
 from tests.fuzz.generator import KNOWN, case
-from tests.fuzz.harness import MEMORY_LIMIT, ROOT, TIME_LIMIT, Worker, describe, problems
+from tests.fuzz.harness import (
+    MEMORY_LIMIT,
+    ROOT,
+    TIME_LIMIT,
+    Worker,
+    blame,
+    describe,
+    problems,
+)
 
 
 def main() -> int:
@@ -46,11 +54,13 @@ def main() -> int:
             slowest = max(slowest, (result["seconds"], case_id))
             found = problems(result)
             if found:
+                where = blame(result) if result["status"] != -9 else None
+                reason = c.xfail or (f"bug in {where} (another branch)" if where else None)
                 entry = {"id": case_id, "kind": c.kind, "category": c.category,
                          "problems": found, "status": result["status"],
-                         "stderr": result["stderr"][-600:], "xfail": c.xfail}
-                (expected if c.xfail else failures).append(entry)
-                if args.case or not c.xfail:
+                         "stderr": result["stderr"][-600:], "xfail": reason}
+                (expected if reason else failures).append(entry)
+                if args.case or not reason:
                     print(describe(result), "\n  ->", "; ".join(found), file=sys.stderr)
             if n % 500 == 0:
                 print(f"{n:,}/{len(ids):,} cases, {len(failures)} failures, "

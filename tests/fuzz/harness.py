@@ -33,8 +33,9 @@ START_LIMIT = 120.0
 COMPILE_ALLOWANCE = 180.0
 
 ERROR_LINE = re.compile(r"^(error: )?.+: expected .+, got .*$")
-#: Usage errors of Click (unknown flag, missing argument) are one ``error:`` line too.
-USAGE_LINE = re.compile(r"^error: .+ \(see '.+ --help'\)$")
+#: Usage errors of Click (unknown flag, missing argument or option value) are one
+#: ``error:`` line too, naming the option or argument.
+USAGE_LINE = re.compile(r"^error: (.+ \(see '.+ --help'\)|Option '--[a-z-]+' requires .+)$")
 
 
 class Worker:
