@@ -74,7 +74,10 @@ def run_one(case_id: str) -> dict:
         err = err.replace(tmp, "{dir}")
         out = out.replace(tmp, "{dir}")
     rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # MiB (Linux: KiB)
-    return {"id": case_id, "status": status, "stdout": out[-2000:], "stderr": err[-4000:],
+    if len(err) > 8000:  # keep whole lines: the first and the last (the checks read both)
+        lines = err.splitlines()
+        err = "\n".join(lines[:20] + lines[-20:]) + "\n"
+    return {"id": case_id, "status": status, "stdout": out[-2000:], "stderr": err,
             "seconds": seconds, "max_rss_mib": rss}
 
 
