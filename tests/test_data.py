@@ -279,3 +279,14 @@ def test_documented_tables_are_what_the_code_produces():
     doc = (ROOT / "docs" / "data.md").read_text(encoding="utf-8")
     assert module.replace_fragment(doc) == doc, (
         "docs/data.md is out of date: run python docs/examples/data_facts.py")
+
+
+def test_bundled_scenarios_cite_the_package_not_a_folder_outside_it():
+    from minders import scenarios
+
+    for folder in (scenarios.folder(), scenarios.folder("experiments")):
+        for file in sorted(folder.glob("*.toml")):
+            text = file.read_text(encoding="utf-8")
+            assert "shared/data" not in text, file.name
+            for name in re.findall(r"\bfact ([a-z0-9_]+)", text):
+                assert name in data.fact_names(), (file.name, name)
