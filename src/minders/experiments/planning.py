@@ -254,9 +254,11 @@ def plan(
     Examples
     --------
     >>> import minders
-    >>> s = minders.load_scenario("scenarios/overseas_workers.toml")  # doctest: +SKIP
-    >>> result = plan(s, [0.01], confidence=0.9, replicates=10)  # doctest: +SKIP
-    >>> result.cheapest(0.01)[["spans", "headcount", "ucb"]]  # doctest: +SKIP
+    >>> s = minders.load_scenario("overseas_workers", ["run.steps=8"])
+    >>> result = plan(s, [0.5], replicates=2, max_span=4, extra_tiers=(0,),
+    ...               upper_spans=[5], executor="serial")
+    >>> int(result.cheapest(0.5)["headcount"])
+    2400
     """
     from minders.experiments.design import run_seed
     from minders.experiments.executors import chunk_size, make_executor

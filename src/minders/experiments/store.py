@@ -205,8 +205,10 @@ def read_manifest(directory: str | Path) -> dict[str, Any]:
 
     Examples
     --------
-    >>> read_manifest("results/span_sweep")["runs"]  # doctest: +SKIP
-    210
+    >>> read_manifest("no/such/folder")  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    minders.errors.ScenarioError: results: expected a results folder of 'minders sweep' ...
     """
     path = Path(directory) / MANIFEST
     if not path.is_file():
@@ -249,9 +251,16 @@ def load_results(
 
     Examples
     --------
-    >>> runs = load_results("results/span_sweep")  # doctest: +SKIP
-    >>> runs.groupby("point")["defections"].mean()  # doctest: +SKIP
-    >>> load_results("results/span_sweep", library="polars")  # doctest: +SKIP
+    >>> import tempfile
+    >>> from minders.experiments import run_sweep, validate_experiment
+    >>> out = tempfile.mkdtemp()
+    >>> _ = run_sweep(validate_experiment({"scenario": "overseas_workers",
+    ...     "replicates": 2, "set": {"run.steps": 8},
+    ...     "parameters": {"tiers.minders.span": {"values": [5, 10]}}}), out, "serial")
+    >>> load_results(out).groupby("point")["cascade"].count().tolist()
+    [2, 2]
+    >>> load_results(out, library="polars").height
+    4
     """
     manifest = read_manifest(directory)
     columns = ["run_id", "point", "replicate", "seed", "scenario_hash",
