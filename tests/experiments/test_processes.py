@@ -99,6 +99,7 @@ def _wait_for_workers(proc: subprocess.Popen[str], count: int) -> list[int]:
 
 def test_workers_die_with_a_killed_sweep(tmp_path):
     proc = _start(tmp_path)
+    kids: list[int] = []
     try:
         kids = _wait_for_workers(proc, 2)
         os.kill(proc.pid, signal.SIGKILL)
@@ -108,10 +109,10 @@ def test_workers_die_with_a_killed_sweep(tmp_path):
             time.sleep(0.1)
         assert not [k for k in kids if _alive(k)], "processes of the killed sweep survived"
     finally:
-        for pid in [proc.pid, *_children(proc.pid)]:
+        for pid in [proc.pid, *_children(proc.pid), *kids]:  # survivors hold our pipes open
             if _alive(pid):
                 os.kill(pid, signal.SIGKILL)
-        proc.communicate()
+        proc.communicate(timeout=PATIENCE)
 
 
 @pytest.mark.parametrize("when", ["start-up", "running"])
