@@ -606,18 +606,8 @@ def _known() -> dict[str, Case]:
     return cases
 
 
-#: Known cases that fail because of code outside this branch's files (see docs/fuzzing.md).
-XFAIL = {
-    "experiment-num-1e12": "experiments/design.py: Parameter.num has no upper bound; "
-                           "np.linspace allocates 1e12 values (MemoryError traceback)",
-    "experiment-cli-num-1e12": "experiments/design.py: Parameter.num has no upper bound",
-    "experiment-values-1e20": "experiments/design.py: grid values beyond int64 reach "
-                              "pandas astype (OverflowError traceback)",
-    "experiment-cli-values-1e20": "experiments/design.py: grid values beyond int64 "
-                                  "(OverflowError traceback)",
-    "experiment-cli-replicates-1e12": "experiments/design.py has no bound on replicates; "
-                                      "experiments/sweep.py np.arange(n_runs) (MemoryError)",
-}
+#: Known cases expected to fail, with the reason (none now: every known case must pass).
+XFAIL: dict[str, str] = {}
 
 KNOWN = _known()
 
