@@ -4,7 +4,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 OUT    ?= results/pyongyang
 
-.PHONY: demo test lint bench bench-mesa clean
+.PHONY: demo test lint bench bench-mesa fuzz clean
 
 $(BIN)/python:
 	$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "minders needs Python 3.11+"'
@@ -37,3 +37,9 @@ bench-mesa: $(VENV)/.installed-test
 
 clean:
 	rm -rf $(VENV) results .pytest_cache
+
+# Long fuzz run (10,000 generated cases by default; MINDERS_FUZZ_CASES=N to change):
+# writes benchmarks/results/fuzz.json (see docs/fuzzing.md).
+MINDERS_FUZZ_CASES ?= 10000
+fuzz: $(VENV)/.installed-test
+	MINDERS_FUZZ_CASES=$(MINDERS_FUZZ_CASES) $(BIN)/python -m tests.fuzz

@@ -18,7 +18,7 @@ SRC = Path(__file__).resolve().parents[1] / "src" / "minders"
 LAYERS: list[tuple[str, ...]] = [
     # 0: foundations, shared by everything
     ("minders.errors", "minders.formatting", "minders.codes", "minders.streams",
-     "minders.scenarios"),
+     "minders.scenarios", "minders.data"),
     # 1: what every scenario kind shares
     ("minders.distributions", "minders.spec"),
     # 2: the minders model's scenario, and the registry of kinds

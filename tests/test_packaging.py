@@ -33,6 +33,8 @@ def test_wheel_ships_the_bundled_scenarios_and_experiments(wheel):
     names = zipfile.ZipFile(wheel).namelist()
     assert "minders/scenarios/pyongyang.toml" in names
     assert "minders/scenarios/experiments/span_sweep.toml" in names
+    assert "minders/data/SOURCES.md" in names
+    assert "minders/data/nk_defector_arrivals_mou.csv" in names
 
 
 def test_installed_wheel_runs_a_bundled_scenario_by_name(wheel, tmp_path):

@@ -259,8 +259,11 @@ def parse_override(text: str) -> tuple[str, Any]:
     key, raw = key.strip(), raw.strip()
     if not key:
         raise ScenarioError("--set", text, "dotted.path=value")
+    deep = f"a value nested at most {MAX_DEPTH} levels deep"
     try:
         value = tomllib.loads(f"v = {raw}")["v"]
+    except RecursionError:  # tomllib recurses once per level: [[[[...]]]] exhausts the stack
+        raise ScenarioError(f"--set {key}", raw, deep) from None
     except tomllib.TOMLDecodeError:
         if raw.startswith(("[", "{", '"', "'")):  # meant as a TOML value: say what is wrong
             raise ScenarioError(
@@ -268,6 +271,8 @@ def parse_override(text: str) -> tuple[str, Any]:
                 'a TOML value (quote strings inside lists and tables: ["residents"])',
             ) from None
         value = raw  # a bare word is taken as a string
+    if _depth(value) > MAX_DEPTH:
+        raise ScenarioError(f"--set {key}", raw, deep)
     return key, value
 
 
@@ -440,6 +445,9 @@ def translate_error(err: dict[str, Any], cls: type[BaseModel], data: Any = None)
         return ScenarioError(f"{field}.kind", ctx.get("tag", "nothing"), f"one of {tags}")
     if kind == "missing":
         return ScenarioError(field, "nothing", "a value (this field is required)")
+    if kind == "too_long" and "max_length" in ctx:  # e.g. more than 1,000 tiers
+        return ScenarioError(field, f"{len(value):,} items" if hasattr(value, "__len__") else
+                             value, f"at most {ctx['max_length']:,} items")
     message = err["msg"]
     if message.startswith("Value error, "):
         message = message[len("Value error, ") :]

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
+from rich.text import Text
 
 from minders.cli._console import console, say, user_errors
 from minders.cli._console import progress as progress_display
@@ -96,30 +97,49 @@ def _run(experiment: Path, out: Path | None, executor: str, workers: int | None,
     spec = load_experiment(experiment)
     built = build_sweep(spec)
     directory = out if out is not None else Path("results") / spec.name
-    with progress_display(spec.name, "runs", quiet, rate=True) as progress:
-        try:
+    try:
+        # The bar is closed before anything is said: a transient bar erases its lines.
+        with progress_display(spec.name, "runs", quiet, rate=True) as progress:
             report = run_sweep(built, directory, executor, workers=workers,
                                scheduler=scheduler, chunk=chunk_size, progress=progress)
-        except KeyboardInterrupt:
-            from minders.experiments.store import load_results
-
-            saved = len(load_results(directory)) if (directory / "manifest.json").exists() else 0
-            say("interrupted", f"{saved:,} of {built.n_runs:,} runs are saved in {directory}; "
-                "run the same command again to resume")
-            raise typer.Exit(130) from None
+    except KeyboardInterrupt:
+        _interrupted(f"{_saved(directory):,} of {built.n_runs:,} runs are saved in "
+                     f"{directory}; run the same command again to resume")
     return report, directory
+
+
+def _saved(directory: Path) -> int:
+    """Runs saved in a results folder (0 where there is none yet)."""
+    from minders.experiments.store import ResultsStore
+
+    return ResultsStore.count_saved(directory)
+
+
+def _interrupted(message: str) -> None:
+    """Say once that the command was interrupted, and exit with status 130."""
+    import signal
+
+    # A second Ctrl-C while we clean up must not end in a traceback after our line.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    say("interrupted", message)
+    raise typer.Exit(130)
+
+
+def _print(text: str) -> None:
+    """Print a line holding user text (paths, names) literally: never read as Rich markup."""
+    console().print(text, markup=False, highlight=False, soft_wrap=True)
 
 
 def _report(report: Any) -> None:
     if not report.ran:
-        console().print(f"nothing to run: all {report.total:,} runs were saved in "
-                         f"[bold]{report.directory}[/] already.")
+        _print(f"nothing to run: all {report.total:,} runs were saved in "
+               f"{report.directory} already.")
         return
     resumed = f" (resumed: {report.done_before:,} were done)" if report.done_before else ""
     rate = f", {report.runs_per_second:,.1f} runs/s" if report.ran else ""
-    console().print(
+    _print(
         f"{report.ran:,} runs in {report.seconds:.1f} s{rate} on {report.executor} x "
-        f"{report.workers}{resumed}. Results: [bold]{report.directory}[/] "
+        f"{report.workers}{resumed}. Results: {report.directory} "
         f"(runs/*.parquet, manifest.json); 'minders results {report.directory}' summarises them."
     )
 
@@ -143,7 +163,7 @@ def results(
     done = int(table["n"].sum()) if len(table) else 0
     console().print(_summary_table(table, manifest, limit=limit, confidence=confidence))
     state = "complete" if done >= manifest["runs"] else "incomplete: rerun the sweep to finish"
-    console().print(
+    _print(
         f"{manifest['name']}: {done:,} of {manifest['runs']:,} runs ({state}); "
         f"{manifest['points']:,} points x {manifest['replicates']} replicates, "
         f"design {manifest['method']}. Load with minders.experiments.load_results('{directory}')"
@@ -154,7 +174,7 @@ def results(
 
         with atomic_path(csv) as tmp:
             table.to_csv(tmp)
-        console().print(f"summary written to {csv}")
+        _print(f"summary written to {csv}")
 
 
 def _summary_table(
@@ -165,10 +185,10 @@ def _summary_table(
 
     parameters, metrics = list(manifest["parameters"]), manifest["metrics"]
     title = f"{manifest['name']}: mean ± half-width of the {round(100 * confidence)}% CI, per point"
-    rich_table = Table(title=title)
+    rich_table = Table(title=Text(title))
     rich_table.add_column("point", justify="right")
     for name in [*parameters, "n", *metrics]:  # long names fold rather than vanish
-        rich_table.add_column(name, justify="right", overflow="fold")
+        rich_table.add_column(Text(name), justify="right", overflow="fold")
     shown = table if not limit else table.head(limit)
     for point, row in shown.iterrows():
         cells = [str(point), *(format_number(row[n]) for n in parameters), f"{int(row['n'])}"]
@@ -176,9 +196,9 @@ def _summary_table(
             half = (row[f"{metric}_high"] - row[f"{metric}_low"]) / 2
             interval = "" if math.isnan(half) else f" ± {format_number(half, 2)}"
             cells.append(format_number(row[metric]) + interval)
-        rich_table.add_row(*cells)
+        rich_table.add_row(*(Text(cell) for cell in cells))
     if limit and len(table) > limit:
-        rich_table.caption = f"first {limit} of {len(table):,} points ({hint})"
+        rich_table.caption = Text(f"first {limit} of {len(table):,} points ({hint})")
     return rich_table
 
 
@@ -215,8 +235,8 @@ def sensitivity(
         columns = [("S1", "S1_conf"), ("ST", "ST_conf")]
     else:
         columns = [("mu_star", "mu_star_conf"), ("sigma", None), ("mu", None)]
-    table = Table(title=f"{spec.name}: {result.method} indices "
-                        f"(± half-width of the {round(100 * confidence)}% interval)")
+    table = Table(title=Text(f"{spec.name}: {result.method} indices "
+                             f"(± half-width of the {round(100 * confidence)}% interval)"))
     table.add_column("metric")
     table.add_column("parameter")
     for value, _ in columns:
@@ -226,7 +246,7 @@ def sensitivity(
         for value, conf in columns:
             cells.append(format_number(row[value]) + ("" if conf is None else
                                                  f" ± {format_number(row[conf], 2)}"))
-        table.add_row(*cells)
+        table.add_row(*(Text(cell) for cell in cells))
     outside = result.out_of_range()
     if len(outside):
         table.caption = (f"{len(outside)} of {len(result.indices)} rows have S1 or ST outside "
@@ -234,8 +254,7 @@ def sensitivity(
                          "(increase samples, a larger power of two)")
     console().print(table)
     _report(report)
-    console().print(f"indices: [bold]{paths['csv']}[/], {paths['parquet']}; "
-                     f"figure: [bold]{paths['figure']}[/]")
+    _print(f"indices: {paths['csv']}, {paths['parquet']}; figure: {paths['figure']}")
 
 
 # --------------------------------------------------------------------------- plan
@@ -286,8 +305,8 @@ def plan(
         spec = load_scenario(scenario, set_ or [])
         ladder = _int_list(upper_spans) if upper_spans else None
         folder = out if out is not None else Path("results") / f"plan-{spec.name}"
-        with progress_display(f"plan {spec.name}", "runs", quiet, rate=True) as progress:
-            try:
+        try:
+            with progress_display(f"plan {spec.name}", "runs", quiet, rate=True) as progress:
                 result = search(
                     spec, target, confidence=confidence, tiers=tier, replicates=replicates,
                     seed=seed, max_span=max_span, upper_spans=ladder,
@@ -296,18 +315,17 @@ def plan(
                     cache=folder / "plan_runs.parquet",
                     progress=progress,
                 )
-            except KeyboardInterrupt:
-                say("interrupted", "the plan was not finished")
-                raise typer.Exit(130) from None
+        except KeyboardInterrupt:
+            _interrupted("the plan was not finished; nothing was saved")
         paths = result.save(folder)
     if quiet:
         return
     console().print(_plan_table(result))
     settings = result.settings
-    console().print(
+    _print(
         f"{len(result.designs):,} designs x {settings['replicates']} replicates "
         f"({settings['runs']:,} runs) in {settings['seconds']:.1f} s. Designs: "
-        f"[bold]{paths['designs']}[/]; cost curve: [bold]{paths['figure']}[/]"
+        f"{paths['designs']}; cost curve: {paths['figure']}"
     )
 
 
@@ -316,8 +334,9 @@ def _plan_table(result: Any) -> Table:
 
     settings = result.settings
     level = round(100 * settings["confidence"])
-    table = Table(title=f"cheapest designs: yearly defection rate of {', '.join(settings['tiers'])}"
-                        f" below target with {level}% confidence")
+    table = Table(title=Text(f"cheapest designs: yearly defection rate of "
+                             f"{', '.join(settings['tiers'])} below target with {level}% "
+                             "confidence"))
     for name, justify in (("target", "right"), ("rank", "right"), ("tiers added", "right"),
                           ("spans (wards per minder)", "left"), ("headcount", "right"),
                           ("share", "right"), ("mean rate", "right"), (f"{level}% bound", "right")):
@@ -329,9 +348,10 @@ def _plan_table(result: Any) -> Table:
                           "more replicates or another tier?)", "", "", "", "")
             continue
         for _, row in rows.iterrows():
-            table.add_row(format_number(target), str(row["rank"]), f"+{row['extra']}", row["spans"],
-                          f"{row['headcount']:,}", f"{100 * row['share']:.2f}%",
-                          format_number(row["rate_mean"]), format_number(row["ucb_line"]))
+            cells = [format_number(target), str(row["rank"]), f"+{row['extra']}", row["spans"],
+                     f"{row['headcount']:,}", f"{100 * row['share']:.2f}%",
+                     format_number(row["rate_mean"]), format_number(row["ucb_line"])]
+            table.add_row(*(Text(str(cell)) for cell in cells))
     return table
 
 

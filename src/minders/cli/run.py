@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated
 
@@ -95,15 +96,19 @@ def run(
     target = out if out is not None else Path("results") / spec.name
     if target.exists() and not target.is_dir():
         fail(ScenarioError("--out", str(target), "a folder for the results, not a file"))
+    notes = []
     if steps_value is not None and steps_value < spec.run.steps:
         late = spec.shocks_after(steps_value)
         if late:
-            say("note", f"--steps {steps_value} ends before the shock(s) {', '.join(late)}; "
-                "they do not happen in this run")
+            notes.append(f"--steps {steps_value} ends before the shock(s) {', '.join(late)}; "
+                         "they do not happen in this run")
     seed_shown = spec.run.seed if seed_value is None else seed_value
     try:
         with progress(f"{spec.name} seed {seed_shown}", "steps", quiet) as update:
-            result = kind.simulate(spec, seed=seed_value, steps=steps_value, progress=update)
+            # Notes wait for the first step: a problem found while the run is built (a graph
+            # file, memory) must still be the only line printed.
+            result = kind.simulate(spec, seed=seed_value, steps=steps_value,
+                                   progress=_after_notes(notes, update))
         paths = result.save(target)
     except ScenarioError as exc:  # found while building (e.g. memory, graph file)
         fail(exc)
@@ -119,6 +124,18 @@ def run(
         f"{result.steps:,} steps in {result.wall_time:.1f} s. Results: {paths['records']}, "
         f"{paths['run']}, figure: {paths['figure']}", highlight=False, markup=False,
     )
+
+
+def _after_notes(notes: list[str], update: Callable[[int, int], None]
+                 ) -> Callable[[int, int], None]:
+    """``update``, printing ``notes`` (once) before its first call."""
+
+    def first_update(done: int, total: int) -> None:
+        while notes:
+            say("note", notes.pop(0))
+        update(done, total)
+
+    return first_update
 
 
 def summary_table(result) -> Table:

@@ -15,18 +15,28 @@ and :mod:`~minders.experiments.planning`.
 
 Examples
 --------
->>> from minders.experiments import load_experiment, build_sweep, run_sweep, load_results
->>> sweep = build_sweep(load_experiment("experiments/span_sweep.toml"))  # doctest: +SKIP
->>> run_sweep(sweep, "results/span_sweep")  # doctest: +SKIP
->>> load_results("results/span_sweep").head()  # doctest: +SKIP
+The bundled ``span_sweep`` (``load_experiment("span_sweep")``) runs 210
+runs of five years; a smaller one, with the scenario kind's default metrics:
+
+>>> import tempfile
+>>> from minders.experiments import build_sweep, load_results, run_sweep, validate_experiment
+>>> experiment = validate_experiment({"scenario": "overseas_workers", "replicates": 2,
+...     "set": {"run.steps": 8}, "parameters": {"tiers.minders.span": {"values": [5, 10]}}})
+>>> sweep = build_sweep(experiment)
+>>> out = tempfile.mkdtemp()
+>>> run_sweep(sweep, out, "serial").ran
+4
+>>> load_results(out)[["point", "replicate", "tiers.minders.span"]].values.tolist()
+[[0, 0, 5], [0, 1, 5], [1, 0, 10], [1, 1, 10]]
 """
 
-from minders.experiments.design import Experiment, Sweep, build_sweep, load_experiment
+from minders.experiments.design import Sweep, build_sweep
+from minders.experiments.schema import Experiment, load_experiment, validate_experiment
 from minders.experiments.store import load_records, load_results
 from minders.experiments.summary import summarize
 from minders.experiments.sweep import run_sweep
 
 __all__ = [
     "Experiment", "Sweep", "build_sweep", "load_experiment", "load_records", "load_results",
-    "run_sweep", "summarize",
+    "run_sweep", "summarize", "validate_experiment",
 ]

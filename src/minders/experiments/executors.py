@@ -96,13 +96,72 @@ class SerialExecutor:
             yield fn(task)
 
 
-def _init_worker() -> None:
-    # Ctrl-C goes to the whole process group; only the parent should handle it
-    # (it keeps what is done and stops the workers), so workers ignore it.
+#: Seconds between two checks of the watchdog that ends an orphaned worker.
+WATCHDOG_EVERY = 0.5
+
+
+def _init_worker(owner: int) -> None:
+    """Set up a worker process of :class:`LocalExecutor` (``owner``: the sweep's process id).
+
+    Ctrl-C goes to the whole process group; only the parent handles it (it
+    keeps what is done and stops the workers), so workers ignore it. A worker
+    must also never outlive the sweep: if the sweep is killed (``kill -9``,
+    out of memory), nothing tells the workers, and they would run on.
+    """
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    _die_with_parent()
+    _watch_owner(owner)
     from minders.experiments.runner import warm_up
 
     warm_up()
+
+
+def _die_with_parent() -> None:
+    """Ask Linux to SIGKILL this process when its parent dies (``prctl(PR_SET_PDEATHSIG)``)."""
+    if not os.uname().sysname == "Linux":
+        return
+    import ctypes
+
+    pr_set_pdeathsig = 1  # from <linux/prctl.h>
+    with contextlib.suppress(Exception):
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(pr_set_pdeathsig, signal.SIGKILL, 0, 0, 0)
+
+
+def _watch_owner(owner: int) -> None:
+    """Exit when the sweep's process is gone or this process is orphaned (any platform).
+
+    The parent of a ``forkserver`` worker is the fork server, not the sweep, so
+    the parent-death signal alone relies on the fork server noticing the
+    sweep's death; this thread checks the sweep itself as well.
+    """
+    import threading
+    import time
+
+    parent = os.getppid()
+
+    def watch() -> None:
+        while True:
+            time.sleep(WATCHDOG_EVERY)
+            if os.getppid() != parent or not _alive(owner):
+                os._exit(1)
+
+    threading.Thread(target=watch, name="minders-watchdog", daemon=True).start()
+
+
+def _alive(pid: int) -> bool:
+    """Whether process ``pid`` exists (a zombie counts as gone where /proc says so)."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # exists, owned by someone else
+        return True
+    try:
+        with open(f"/proc/{pid}/stat", encoding="ascii") as handle:
+            return handle.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return True  # no /proc: the signal check above is all there is
 
 
 class LocalExecutor:
@@ -134,13 +193,24 @@ class LocalExecutor:
 
     def __enter__(self) -> LocalExecutor:
         from concurrent.futures import ProcessPoolExecutor
+        from multiprocessing import resource_tracker
 
         context = multiprocessing.get_context(self.start_method)
-        if self.start_method == "forkserver":
-            # Workers fork from a server that has already imported the engine: fast starts.
-            context.set_forkserver_preload(["minders.experiments.runner", "minders.engine"])
+        with _sigint_ignored():
+            # Helper processes started now inherit the ignored SIGINT: the fork server
+            # imports the engine before it ignores SIGINT itself, and its children
+            # restore the handler it started with, so a Ctrl-C during start-up would
+            # otherwise print their tracebacks after ours.
+            resource_tracker.ensure_running()
+            if self.start_method == "forkserver":
+                from multiprocessing import forkserver
+
+                # Workers fork from a server that has already imported the engine: fast starts.
+                context.set_forkserver_preload(["minders.experiments.runner", "minders.engine"])
+                forkserver.ensure_running()
         self._pool = ProcessPoolExecutor(
-            max_workers=self.workers, mp_context=context, initializer=_init_worker
+            max_workers=self.workers, mp_context=context, initializer=_init_worker,
+            initargs=(os.getpid(),),
         )
         return self
 
@@ -164,7 +234,8 @@ class LocalExecutor:
 
         if self._pool is None:
             raise RuntimeError("use the executor in a with-block")
-        futures = [self._pool.submit(fn, task) for task in tasks]
+        with _sigint_ignored():  # spawn-started workers are created here: they inherit it
+            futures = [self._pool.submit(fn, task) for task in tasks]
         try:
             for future in as_completed(futures):
                 yield future.result()
@@ -323,6 +394,12 @@ def make_executor(
     if name == "local":
         return LocalExecutor(workers)
     if name == "dask":
+        import importlib.util
+
+        # Checked here, before a results folder is created for a sweep that cannot run.
+        if importlib.util.find_spec("distributed") is None:
+            raise ScenarioError("--executor", "dask", "Dask installed: pip install "
+                                "'minders[distributed]'")
         return DaskExecutor(scheduler, workers)
     if name == "serial":
         return SerialExecutor()

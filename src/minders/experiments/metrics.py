@@ -22,12 +22,13 @@ from typing import TYPE_CHECKING, Annotated, Any, ClassVar, Literal
 import numpy as np
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 
+from minders import kinds
 from minders.errors import ScenarioError
 
 if TYPE_CHECKING:
     import pandas as pd
 
-_STRICT = ConfigDict(extra="forbid")
+_STRICT = ConfigDict(extra="forbid", allow_inf_nan=False)
 
 
 def _as_list(value: Any) -> Any:
@@ -78,8 +79,20 @@ class RunView:
 
     @property
     def years(self) -> float:
-        """Length of the run in years (``run.steps_per_year``, 52 when the kind has none)."""
-        per_year = getattr(self.scenario.run, "steps_per_year", 52)
+        """Length of the run in years (``scenario.steps_per_year()``).
+
+        Raises
+        ------
+        ScenarioError
+            For a kind whose steps have no calendar length (``steps_per_year()``
+            is None): per-year metrics are refused for it when the experiment
+            is built, rather than counted per step under another name.
+        """
+        per_year = self.scenario.steps_per_year()
+        if per_year is None:
+            raise ScenarioError("metrics.kind", "a per-year metric",
+                                f"a scenario kind with a calendar ({self.scenario.kind} "
+                                "steps have none)")
         return self.steps / per_year
 
     def matrix(self, column: str) -> np.ndarray:
@@ -130,6 +143,8 @@ class Metric(BaseModel):
 
     #: One line for ``docs/experiments.md`` and help texts.
     summary: ClassVar[str] = ""
+    #: Whether the metric counts per year (needs ``steps_per_year()``).
+    per_year: ClassVar[bool] = False
 
     @property
     def label(self) -> str:
@@ -142,8 +157,17 @@ class Metric(BaseModel):
         """The metric's value for one run."""
         raise NotImplementedError
 
-    def check(self, tiers: list[str], columns: list[str] | None) -> None:
-        """Raise :class:`ScenarioError` (field relative to the metric) if it cannot apply here."""
+    def check(self, tiers: list[str], columns: list[str] | None,
+              steps_per_year: int | None = 52) -> None:
+        """Raise :class:`ScenarioError` (field relative to the metric) if it cannot apply here.
+
+        ``tiers`` are the scenario's groups, ``columns`` the value columns of its
+        records (None: unknown) and ``steps_per_year`` its calendar (None: a
+        kind whose steps have no length in time, where per-year metrics are refused).
+        """
+        if self.per_year and steps_per_year is None:
+            raise ScenarioError("kind", self.kind, "a metric per run or per step: this "
+                                "scenario kind's steps have no length in time")
         for tier in self.tier or []:
             if tier not in tiers:
                 raise ScenarioError("tier", tier, f"a tier of the scenario ({', '.join(tiers)})")
@@ -165,6 +189,7 @@ class DefectionsPerYear(Metric):
 
     kind: Literal["defections_per_year"] = "defections_per_year"
     summary: ClassVar[str] = "defections per year (count)"
+    per_year: ClassVar[bool] = True
 
     def compute(self, view: RunView) -> float:
         """Total defections divided by the run's length in years."""
@@ -176,6 +201,7 @@ class DefectionRate(Metric):
 
     kind: Literal["defection_rate"] = "defection_rate"
     summary: ClassVar[str] = "defections per year / positions (share of the tiers per year)"
+    per_year: ClassVar[bool] = True
 
     def compute(self, view: RunView) -> float:
         """Defections per year over positions."""
@@ -201,7 +227,7 @@ class CascadeSize(Metric):
     """Largest number of defections within ``window`` consecutive steps."""
 
     kind: Literal["cascade_size"] = "cascade_size"
-    window: int = Field(4, ge=1, description="Steps in the moving window.")
+    window: int = Field(4, ge=1, le=kinds.MAX_STEPS, description="Steps in the moving window.")
     summary: ClassVar[str] = "most defections in any `window` consecutive steps (default 4)"
 
     def compute(self, view: RunView) -> float:
@@ -212,9 +238,10 @@ class CascadeSize(Metric):
 class _CascadeRule(Metric):
     """A cascade: at least ``threshold`` x positions defect within ``window`` steps."""
 
-    window: int = Field(4, ge=1, description="Steps in the moving window.")
+    window: int = Field(4, ge=1, le=kinds.MAX_STEPS, description="Steps in the moving window.")
     threshold: float = Field(
-        0.01, gt=0.0, description="Share of the pooled tiers' positions that makes a cascade."
+        0.01, gt=0.0, le=1.0,
+        description="Share of the pooled tiers' positions that makes a cascade."
     )
 
     def _first(self, view: RunView) -> int | None:
@@ -296,9 +323,10 @@ class _ColumnMetric(Metric):
             return view.matrix(self.column)[:, chosen[0]]
         return view.series(self.column, self.tier)
 
-    def check(self, tiers: list[str], columns: list[str] | None) -> None:
+    def check(self, tiers: list[str], columns: list[str] | None,
+              steps_per_year: int | None = 52) -> None:
         """Also check that the column exists (when the records' columns are known)."""
-        super().check(tiers, columns)
+        super().check(tiers, columns, steps_per_year)
         if columns is not None and self.column not in columns:
             raise ScenarioError("column", self.column,
                                 f"a column of the records ({', '.join(columns)})")

@@ -32,8 +32,6 @@ this makes the answer monotone: a lower target never gets fewer minders.
 
 from __future__ import annotations
 
-import copy
-import hashlib
 import itertools
 import json
 import math
@@ -46,91 +44,26 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
+from minders import kinds
 from minders.errors import ScenarioError
+from minders.experiments.hierarchy import (  # re-exported: they lived here before
+    OVERSEERS,
+    add_overseers,
+    minder_levels,
+    staff,
+)
+from minders.experiments.plan_figures import cost_curve
+from minders.spec import content_hash
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
 
     from minders.experiments.executors import Executor
 
-#: Name of the first added tier of minders of minders (then ``overseers_2``, ...).
-OVERSEERS = "overseers"
-
-
-# --------------------------------------------------------------------------- hierarchy
-def minder_levels(tiers: dict[str, dict[str, Any]]) -> dict[str, int]:
-    """Level of every minder tier: 1 if it watches only governed tiers, else 1 + its wards' max.
-
-    Examples
-    --------
-    >>> minder_levels({"w": {"minded_by": "m"}, "m": {"minded_by": "s"}, "s": {}})
-    {'m': 1, 's': 2}
-    """
-    wards: dict[str, list[str]] = {name: [] for name in tiers}
-    for name, tier in tiers.items():
-        if tier.get("minded_by"):
-            wards[tier["minded_by"]].append(name)
-    levels: dict[str, int] = {}
-
-    def level(name: str) -> int:
-        if name not in levels:
-            levels[name] = 1 + max((level(w) for w in wards[name] if wards[w]), default=0)
-        return levels[name]
-
-    return {name: level(name) for name in tiers if wards[name]}
-
-
-def add_overseers(data: dict[str, Any], count: int) -> dict[str, Any]:
-    """A copy of a scenario dict with ``count`` tiers of minders of minders on top.
-
-    Each new tier copies the attributes of the top minder tier it watches and
-    is sized ``auto``; the watched tiers get a span later (see :func:`staff`).
-
-    Examples
-    --------
-    >>> data = {"tiers": {"w": {"size": 10, "minded_by": "m", "span": 5},
-    ...                   "m": {"size": "auto"}}}
-    >>> list(add_overseers(data, 1)["tiers"])
-    ['w', 'm', 'overseers']
-    """
-    data = copy.deepcopy(data)
-    tiers = data["tiers"]
-    for k in range(count):
-        levels = minder_levels(tiers)
-        tops = [name for name in levels if not tiers[name].get("minded_by")]
-        if not tops:
-            raise ScenarioError("--extra-tiers", count,
-                                "a scenario whose top tier watches another tier")
-        name = OVERSEERS if k == 0 else f"{OVERSEERS}_{k + 1}"
-        while name in tiers:
-            name += "_"
-        template = copy.deepcopy(tiers[max(tops, key=lambda t: levels[t])])
-        template.update({"size": "auto", "minded_by": None, "span": None})
-        for top in tops:
-            tiers[top]["minded_by"] = name
-            tiers[top]["span"] = 1  # set by staff()
-        tiers[name] = template
-    return data
-
-
-def staff(data: dict[str, Any], spans: dict[str, int]) -> dict[str, Any]:
-    """Give every ward of each minder tier that tier's span; size all minder tiers ``auto``.
-
-    Examples
-    --------
-    >>> data = {"tiers": {"w": {"size": 10, "minded_by": "m", "span": 5}, "m": {"size": 9}}}
-    >>> staffed = staff(data, {"m": 2})
-    >>> staffed["tiers"]["w"]["span"], staffed["tiers"]["m"]["size"]
-    (2, 'auto')
-    """
-    data = copy.deepcopy(data)
-    tiers = data["tiers"]
-    for tier in tiers.values():
-        minder = tier.get("minded_by")
-        if minder:
-            tier["span"] = int(spans[minder])
-            tiers[minder]["size"] = "auto"
-    return data
+__all__ = [
+    "OVERSEERS", "PlanResult", "Staffing", "add_overseers", "cost_curve", "minder_levels",
+    "plan", "staff", "upper_bound",
+]
 
 
 # --------------------------------------------------------------------------- statistics
@@ -321,20 +254,22 @@ def plan(
     Examples
     --------
     >>> import minders
-    >>> s = minders.load_scenario("scenarios/overseas_workers.toml")  # doctest: +SKIP
-    >>> result = plan(s, [0.01], confidence=0.9, replicates=10)  # doctest: +SKIP
-    >>> result.cheapest(0.01)[["spans", "headcount", "ucb"]]  # doctest: +SKIP
+    >>> s = minders.load_scenario("overseas_workers", ["run.steps=8"])
+    >>> result = plan(s, [0.5], replicates=2, max_span=4, extra_tiers=(0,),
+    ...               upper_spans=[5], executor="serial")
+    >>> int(result.cheapest(0.5)["headcount"])
+    2400
     """
     from minders.experiments.design import run_seed
     from minders.experiments.executors import chunk_size, make_executor
     from minders.experiments.runner import ChunkTask, RunSpec, run_chunk
     from minders.kinds import validate_scenario
 
-    if getattr(scenario, "kind", "minders") != "minders":
-        raise ScenarioError("kind", scenario.kind, "a minders scenario for planning")
+    kinds.require(scenario, "plan")
     _check_settings(targets, confidence, replicates, show, extra_tiers, upper_spans)
     base = scenario.model_dump(mode="json")
-    governed = [n for n in base["tiers"] if n not in minder_levels(base["tiers"])]
+    watching = set(scenario.minder_tiers())
+    governed = [n for n in scenario.groups() if n not in watching]
     counted = list(tiers) if tiers else governed
     for tier in counted:
         if tier not in base["tiers"]:
@@ -351,12 +286,11 @@ def plan(
         "targets": targets, "confidence": confidence, "tiers": counted,
         "replicates": replicates, "seed": seed, "max_span": max_span,
         "upper_spans": upper_spans, "extra_tiers": list(extra_tiers),
-        "steps": scenario.run.steps, "steps_per_year": scenario.run.steps_per_year,
+        "steps": scenario.run.steps, "steps_per_year": scenario.steps_per_year(),
     }
     # What determines a design's outcomes (not the targets): runs in the cache must match it.
-    run_key = hashlib.sha256(json.dumps(
-        {k: settings[k] for k in ("scenario_hash", "tiers", "replicates", "seed")},
-        sort_keys=True).encode()).hexdigest()
+    run_key = content_hash(
+        {k: settings[k] for k in ("scenario_hash", "tiers", "replicates", "seed")})
 
     lines: list[_Line] = []
     structures: dict[int, dict[str, Any]] = {}
@@ -377,7 +311,7 @@ def plan(
     if isinstance(executor, str):
         executor = make_executor(executor, workers=workers, scheduler=scheduler)
     metrics = [{"kind": "defections", "tier": counted}]
-    years = scenario.run.steps / scenario.run.steps_per_year
+    years = scenario.run.steps / scenario.steps_per_year()
     probes_per_line = 2 + math.ceil(math.log2(max(2, max_span)))
     estimate = len({(ln.extra, ln.upper) for ln in lines}) * probes_per_line * replicates
     done_runs = 0
@@ -434,6 +368,8 @@ def plan(
         return _stats(evaluated[st], confidence)["ucb"] <= target
 
     start = time.perf_counter()
+    if progress is not None:  # at once, so a plain progress line appears from the start
+        progress(0, estimate)
     with executor:
         # Lockstep bisection: each round evaluates the probes of every open line at once.
         first = [ln.staffing(s) for ln in lines for s in (1, max_span)]
@@ -580,57 +516,3 @@ def _write_cache(path: str | Path, run_key: str, rows: list[dict[str, Any]]) -> 
         fresh = pd.concat([pd.read_parquet(path), fresh], ignore_index=True)
         fresh = fresh.drop_duplicates(["run_key", "staffing", "replicate"], keep="last")
     _write_parquet(fresh, path)
-
-
-# --------------------------------------------------------------------------- figure
-def cost_curve(result: PlanResult) -> Figure:
-    """Headcount against yearly defection rate, one colour per number of tiers.
-
-    Dots are designs (mean rate, with a bar up to the upper bound); the line is
-    the frontier: the lowest bound reached with at most that many minders.
-    Dashed lines are the targets.
-
-    Examples
-    --------
-    >>> fig = plan(scenario, [0.01]).figure()  # doctest: +SKIP
-    """
-    import matplotlib
-
-    matplotlib.use("Agg", force=False)
-    import matplotlib.pyplot as plt
-
-    designs = result.designs
-    fig, ax = plt.subplots(figsize=(8, 5), constrained_layout=True)
-    colours = plt.rcParams["axes.prop_cycle"].by_key()["color"]
-    span_columns = [c for c in designs.columns if c.startswith("span:")]
-    for k, (extra, rows) in enumerate(designs.groupby("extra", sort=True)):
-        colour = colours[k % len(colours)]
-        levels = int(rows[span_columns].notna().iloc[0].sum())
-        label = ("as given" if extra == 0 else f"+{extra} tier{'s' if extra > 1 else ''} of "
-                 "minders of minders") + f" ({levels} minder tiers)"
-        x = rows["headcount"].to_numpy()
-        mean = rows["rate_mean"].to_numpy()
-        ax.errorbar(x, mean, yerr=[np.zeros_like(mean), rows["ucb_line"].to_numpy() - mean],
-                    fmt="o", ms=3, color=colour, alpha=0.35, elinewidth=0.8)
-        frontier = rows.sort_values(["headcount", "ucb_line"])
-        best = np.minimum.accumulate(frontier["ucb_line"].to_numpy())
-        ax.step(frontier["headcount"], best, where="post", color=colour, label=label)
-    for target in result.settings.get("targets", []):
-        ax.axhline(target, color="grey", linestyle="--", linewidth=0.8)
-        chosen = result.cheapest(target)
-        if chosen is not None:  # the plan for this target
-            ax.plot(chosen["headcount"], chosen["ucb_line"], marker="*", ms=12, color="black",
-                    linestyle="none")
-            ax.annotate(f"target {target:g}: {int(chosen['headcount']):,}",
-                        (chosen["headcount"], chosen["ucb_line"]), textcoords="offset points",
-                        xytext=(6, 6), fontsize=8)
-    ax.set_xscale("log")
-    if (designs["ucb_line"] > 0).all():  # rates span orders of magnitude
-        ax.set_yscale("log")
-    ax.set_xlabel("surveillance headcount (positions in minder tiers)")
-    ax.set_ylabel("yearly defection rate")
-    level = round(100 * result.settings.get("confidence", 0.95))
-    ax.set_title(f"cost of surveillance: line = lowest {level}% upper bound reachable with that "
-                 "many minders; star = plan", fontsize=9)
-    ax.legend(fontsize=8)
-    return fig

@@ -157,6 +157,21 @@ class ResultsStore:
                     part.unlink()
 
     # ------------------------------------------------------------------ parts
+    @staticmethod
+    def count_saved(directory: str | Path) -> int:
+        """Distinct runs saved in a results folder (0 where there is none yet).
+
+        Examples
+        --------
+        >>> ResultsStore.count_saved("no/such/folder")
+        0
+        """
+        import pyarrow.parquet as pq
+
+        parts = sorted((Path(directory) / RUNS).glob("part-*.parquet"))
+        ids = [pq.read_table(p, columns=["run_id"])["run_id"].to_numpy() for p in parts]
+        return int(np.unique(np.concatenate(ids)).size) if ids else 0
+
     def done_ids(self) -> np.ndarray:
         """Sorted ids of the runs already saved."""
         import pyarrow.parquet as pq
@@ -190,8 +205,10 @@ def read_manifest(directory: str | Path) -> dict[str, Any]:
 
     Examples
     --------
-    >>> read_manifest("results/span_sweep")["runs"]  # doctest: +SKIP
-    210
+    >>> read_manifest("no/such/folder")  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    minders.errors.ScenarioError: results: expected a results folder of 'minders sweep' ...
     """
     path = Path(directory) / MANIFEST
     if not path.is_file():
@@ -201,7 +218,8 @@ def read_manifest(directory: str | Path) -> dict[str, Any]:
 
 
 def load_results(
-    directory: str | Path, library: Literal["pandas", "polars"] = "pandas"
+    directory: str | Path, library: Literal["pandas", "polars"] = "pandas",
+    duplicates: Literal["error", "drop"] = "error",
 ) -> Any:
     """The per-run outcomes of a sweep, one row per run, sorted by ``run_id``.
 
@@ -211,6 +229,12 @@ def load_results(
         A results folder written by :func:`~minders.experiments.run_sweep`.
     library : {"pandas", "polars"}
         The kind of DataFrame to return.
+    duplicates : {"error", "drop"}
+        What to do when a run id is saved in more than one part (a sweep
+        never writes that; a copied or restored part file does): ``"error"``
+        (default) raises a :class:`ScenarioError` naming the parts;
+        ``"drop"`` keeps the copy in the first part (by name) and drops the
+        others, the files being left as they are.
 
     Returns
     -------
@@ -219,22 +243,38 @@ def load_results(
         the varied parameters and the metrics. A sweep still running or
         interrupted gives the runs saved so far.
 
+    Raises
+    ------
+    ScenarioError
+        If the folder holds no sweep results, or a run id is saved twice
+        (with ``duplicates="error"``).
+
     Examples
     --------
-    >>> runs = load_results("results/span_sweep")  # doctest: +SKIP
-    >>> runs.groupby("point")["defections"].mean()  # doctest: +SKIP
-    >>> load_results("results/span_sweep", library="polars")  # doctest: +SKIP
+    >>> import tempfile
+    >>> from minders.experiments import run_sweep, validate_experiment
+    >>> out = tempfile.mkdtemp()
+    >>> _ = run_sweep(validate_experiment({"scenario": "overseas_workers",
+    ...     "replicates": 2, "set": {"run.steps": 8},
+    ...     "parameters": {"tiers.minders.span": {"values": [5, 10]}}}), out, "serial")
+    >>> load_results(out).groupby("point")["cascade"].count().tolist()
+    [2, 2]
+    >>> load_results(out, library="polars").height
+    4
     """
     manifest = read_manifest(directory)
     columns = ["run_id", "point", "replicate", "seed", "scenario_hash",
                *manifest["parameters"], *manifest["metrics"]]
-    return _load(Path(directory) / RUNS, library, columns, ["run_id"])
+    return _load(Path(directory) / RUNS, library, columns, ["run_id"], duplicates)
 
 
 def load_records(
-    directory: str | Path, library: Literal["pandas", "polars"] = "pandas"
+    directory: str | Path, library: Literal["pandas", "polars"] = "pandas",
+    duplicates: Literal["error", "drop"] = "error",
 ) -> Any:
     """The per-step records of every run (sweeps with ``output.records = true``).
+
+    ``duplicates`` is as for :func:`load_results`.
 
     Examples
     --------
@@ -245,21 +285,26 @@ def load_records(
     if not folder.is_dir():
         raise ScenarioError("output.records", False,
                             "true in the experiment, to keep the per-step records")
-    return _load(folder, library, None, ["run_id", "step"])
+    return _load(folder, library, None, ["run_id", "step"], duplicates)
 
 
-def _load(folder: Path, library: str, columns: list[str] | None, order: list[str]) -> Any:
+def _load(folder: Path, library: str, columns: list[str] | None, order: list[str],
+          duplicates: str = "error") -> Any:
     import pyarrow as pa
     import pyarrow.parquet as pq
 
     if library not in ("pandas", "polars"):
         raise ScenarioError("library", library, "'pandas' or 'polars'")
+    if duplicates not in ("error", "drop"):
+        raise ScenarioError("duplicates", duplicates, "'error' or 'drop'")
     parts = sorted(folder.glob("part-*.parquet"))
     if parts:
-        frame = pa.concat_tables([pq.read_table(p) for p in parts]).to_pandas()
+        tables = [pq.read_table(p) for p in parts]
+        _check_overlap(folder, parts, tables, drop=duplicates == "drop")
+        frame = pa.concat_tables(tables).to_pandas()
         keys = ["run_id", "step", "tier"] if "step" in frame.columns else ["run_id"]
         keys = [k for k in keys if k in frame.columns]
-        # Parts never overlap (each run id is saved once); drop duplicates defensively anyway.
+        # keep="first": the parts are in name order, so the first part's copy stays.
         frame = frame.drop_duplicates(subset=keys).sort_values(order, kind="stable")
         frame = frame.reset_index(drop=True)
     else:
@@ -269,6 +314,26 @@ def _load(folder: Path, library: str, columns: list[str] | None, order: list[str
 
         return pl.from_pandas(frame)
     return frame
+
+
+def _check_overlap(folder: Path, parts: list[Path], tables: list[Any], drop: bool) -> None:
+    """Raise a :class:`ScenarioError` if a run id appears in two parts (unless ``drop``)."""
+    if drop:
+        return
+    unique = [np.unique(t["run_id"].to_numpy()) for t in tables]
+    ids = np.concatenate(unique)
+    where = np.repeat(np.arange(len(parts)), [u.size for u in unique])
+    order = np.argsort(ids, kind="stable")
+    twice = np.flatnonzero(ids[order][1:] == ids[order][:-1])
+    if twice.size:
+        k = twice[0]
+        first, second = parts[where[order[k]]].name, parts[where[order[k + 1]]].name
+        raise ScenarioError(
+            "results", str(folder),
+            f"each run saved once, but run {int(ids[order[k]])} is in {first} and {second} "
+            f"({twice.size:,} runs twice: a copied or restored part?); delete the extra part, "
+            "or pass duplicates='drop' to load_results to keep the first copy",
+        )
 
 
 # --------------------------------------------------------------------------- helpers

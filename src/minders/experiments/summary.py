@@ -71,7 +71,14 @@ def summarize(directory: str | Path, confidence: float = 0.95) -> pd.DataFrame:
 
     Examples
     --------
-    >>> summarize("results/span_sweep").head()  # doctest: +SKIP
+    >>> import tempfile
+    >>> from minders.experiments import run_sweep, validate_experiment
+    >>> out = tempfile.mkdtemp()
+    >>> _ = run_sweep(validate_experiment({"scenario": "overseas_workers",
+    ...     "replicates": 2, "set": {"run.steps": 8},
+    ...     "parameters": {"tiers.minders.span": {"values": [5, 10]}}}), out, "serial")
+    >>> summarize(out)[["tiers.minders.span", "n"]].values.tolist()
+    [[5, 2], [10, 2]]
     """
     from minders.experiments.store import load_results, read_manifest
 

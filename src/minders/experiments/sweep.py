@@ -110,9 +110,15 @@ def run_sweep(
 
     Examples
     --------
-    >>> report = run_sweep("experiments/span_sweep.toml", "results/span_sweep")  # doctest: +SKIP
-    >>> report.complete  # doctest: +SKIP
-    True
+    >>> import tempfile
+    >>> from minders.experiments.design import validate_experiment
+    >>> experiment = validate_experiment({"scenario": "overseas_workers",
+    ...     "replicates": 2, "set": {"run.steps": 8},
+    ...     "parameters": {"tiers.minders.span": {"values": [5, 10]}}})
+    >>> out = tempfile.mkdtemp()
+    >>> report = run_sweep(experiment, out, "serial")
+    >>> report.ran, report.complete, run_sweep(experiment, out, "serial").ran  # resumes: none left
+    (4, True, 0)
     """
     start = time.perf_counter()
     if isinstance(sweep, str | Path):
@@ -152,9 +158,13 @@ def chunk_task(sweep: Sweep, run_ids: np.ndarray, threads: int | None = None) ->
 
     Examples
     --------
-    >>> task = chunk_task(sweep, np.arange(4), threads=1)  # doctest: +SKIP
-    >>> [run.replicate for run in task.runs]  # doctest: +SKIP
-    [0, 1, 2, 0]
+    >>> from minders.experiments.design import validate_experiment
+    >>> sweep = build_sweep(validate_experiment({"scenario": "overseas_workers",
+    ...     "replicates": 2, "set": {"run.steps": 8},
+    ...     "parameters": {"tiers.minders.span": {"values": [5, 10]}}}))
+    >>> task = chunk_task(sweep, np.arange(3), threads=1)
+    >>> [(run.point, run.replicate) for run in task.runs]
+    [(0, 0), (0, 1), (1, 0)]
     """
     from minders.experiments.design import metric_specs
 
@@ -176,10 +186,13 @@ def part_frames(sweep: Sweep, result: ChunkResult) -> tuple[pd.DataFrame, pd.Dat
 
     Examples
     --------
+    >>> from minders.experiments.design import validate_experiment
+    >>> sweep = build_sweep(validate_experiment({"scenario": "overseas_workers",
+    ...     "replicates": 2, "set": {"run.steps": 8},
+    ...     "parameters": {"tiers.minders.span": {"values": [5, 10]}}}))
     >>> runs, records = part_frames(sweep, run_chunk(chunk_task(sweep, np.arange(3))))
-    ... # doctest: +SKIP
-    >>> list(runs.columns[:5])  # doctest: +SKIP
-    ['run_id', 'point', 'replicate', 'seed', 'scenario_hash']
+    >>> list(runs.columns[:5]), records is None
+    (['run_id', 'point', 'replicate', 'seed', 'scenario_hash'], True)
     """
     order = np.argsort(result.run_ids, kind="stable")
     ids = result.run_ids[order]

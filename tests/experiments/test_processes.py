@@ -1,0 +1,141 @@
+"""A sweep's processes: interrupted with Ctrl-C, or killed, it leaves nothing behind."""
+
+from __future__ import annotations
+
+import copy
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from .conftest import GRID, write_experiment
+
+pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="POSIX signals")
+
+#: Seconds a test waits for something that takes well under a second when all is well.
+PATIENCE = 60.0
+
+
+def _long_sweep(folder: Path) -> Path:
+    """An experiment of a few minutes on two workers: it is always stopped long before."""
+    data = copy.deepcopy(GRID)
+    data["replicates"] = 400
+    data["set"] = {"run.steps": 400}
+    data["parameters"] = {"tiers.workers.span": {"values": [5, 20, 40]}}
+    return write_experiment(folder, data)
+
+
+def _restore_sigint() -> None:
+    # A suite run in the background (`pytest &`) inherits an ignored SIGINT, and an ignored
+    # signal stays ignored across exec: give the child the default, so SIGINT reaches it.
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
+def _start(folder: Path) -> subprocess.Popen[str]:
+    experiment = _long_sweep(folder)
+    command = [sys.executable, "-m", "minders.cli", "sweep", str(experiment),
+               "--out", str(folder / "out"), "--workers", "2"]
+    env = {**os.environ, "COLUMNS": "200"}
+    return subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            preexec_fn=_restore_sigint, start_new_session=True, env=env)
+
+
+def _children(pid: int) -> list[int]:
+    """Every descendant of ``pid`` (psutil where installed, else /proc)."""
+    try:
+        import psutil
+    except ImportError:  # pragma: no cover - psutil comes with the test extra's dask
+        return _children_proc(pid)
+    try:
+        return [p.pid for p in psutil.Process(pid).children(recursive=True)]
+    except psutil.NoSuchProcess:
+        return []
+
+
+def _children_proc(pid: int) -> list[int]:
+    parents: dict[int, int] = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                stat = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            parents[int(entry.name)] = int(stat[1])
+    found, frontier = [], [pid]
+    while frontier:
+        current = frontier.pop()
+        kids = [p for p, parent in parents.items() if parent == current]
+        found += kids
+        frontier += kids
+    return found
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    try:  # a zombie (dead, not yet reaped) counts as gone
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return not sys.platform.startswith("linux")
+
+
+def _wait_for_workers(proc: subprocess.Popen[str], count: int) -> list[int]:
+    """Descendants of the sweep once its workers run (fork server, tracker, ``count`` workers)."""
+    deadline = time.monotonic() + PATIENCE
+    while time.monotonic() < deadline:
+        assert proc.poll() is None, proc.communicate()
+        kids = _children(proc.pid)
+        if len(kids) >= count + 2 and (Path(proc.args[-3]) / "runs").is_dir():
+            return kids
+        time.sleep(0.1)
+    raise AssertionError(f"the sweep did not start its workers: {_children(proc.pid)}")
+
+
+def test_workers_die_with_a_killed_sweep(tmp_path):
+    proc = _start(tmp_path)
+    kids: list[int] = []
+    try:
+        kids = _wait_for_workers(proc, 2)
+        os.kill(proc.pid, signal.SIGKILL)
+        proc.wait(timeout=PATIENCE)
+        deadline = time.monotonic() + 10.0
+        while time.monotonic() < deadline and any(_alive(k) for k in kids):
+            time.sleep(0.1)
+        assert not [k for k in kids if _alive(k)], "processes of the killed sweep survived"
+    finally:
+        for pid in [proc.pid, *_children(proc.pid), *kids]:  # survivors hold our pipes open
+            if _alive(pid):
+                os.kill(pid, signal.SIGKILL)
+        proc.communicate(timeout=PATIENCE)
+
+
+@pytest.mark.parametrize("when", ["start-up", "running"])
+def test_ctrl_c_says_interrupted_once_and_exits_130(tmp_path, when):
+    proc = _start(tmp_path)
+    kids: list[int] = []
+    try:
+        if when == "running":
+            kids = _wait_for_workers(proc, 2)
+            time.sleep(1.0)
+        else:
+            time.sleep(1.5)  # importing, building the sweep or starting the workers
+        os.killpg(proc.pid, signal.SIGINT)  # Ctrl-C reaches the whole process group
+        out, err = proc.communicate(timeout=PATIENCE)
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.communicate()
+    assert proc.returncode == 130, err
+    lines = [line for line in err.splitlines() if line.strip()]
+    assert [line for line in lines if line.startswith("interrupted:")] == lines[-1:], err
+    assert "Traceback" not in err and "KeyboardInterrupt" not in err, err
+    deadline = time.monotonic() + 10.0  # workers are stopped, not left to finish their chunks
+    while time.monotonic() < deadline and any(_alive(k) for k in kids):
+        time.sleep(0.1)
+    assert not [k for k in kids if _alive(k)]
