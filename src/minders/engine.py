@@ -27,7 +27,7 @@ import pandas as pd
 from minders import kernels
 from minders.codes import GROUPS, JAILED, N_STATUSES, PURGED, TALLY_FIELDS
 from minders.network import Graph, build_graph
-from minders.population import Population, build_population, recruit
+from minders.population import Population, build_population, recruit, renew
 from minders.records import Records
 from minders.scenario import Scenario
 from minders.shocks import Schedule, build_schedule
@@ -93,6 +93,9 @@ class Simulation:
         self.recruit_rngs = {
             name: generator(self.seed, f"recruit/{name}") for name in self.population.tier_names
         }
+        self.renewal_rngs = {
+            name: generator(self.seed, f"renewal/{name}") for name in self.population.tier_names
+        }
         pop, graph, model = self.population, self.graph, scenario.model
         self.layout = kernels.Layout(
             tier=pop.tier, minder=pop.minder, is_minder=pop.is_minder,
@@ -117,7 +120,8 @@ class Simulation:
             "memory": model.memory, "watch_capacity": model.watch_capacity,
             "catch_capacity": model.catch_capacity,
             "shirk": model.shirk, "informer_rate": model.informer_rate,
-            "family_weight": model.family_weight, "max_jail": model.max_jail,
+            "family_weight": model.family_weight, "act_visibility": model.act_visibility,
+            "max_jail": model.max_jail,
             "purge_rate": model.purge_rate, "purge_stake": model.purge_stake,
             "fear_per_event": model.fear_per_event,
             "fear_keep": keep_per_step(model.fear_half_life),
@@ -175,8 +179,12 @@ class Simulation:
         )
 
     def _release_and_refill(self, params: kernels.StepParams) -> None:
-        """Stage 0: release the jailed whose term is over, refill vacancies whose delay is over."""
+        """Stage 0: release the jailed whose term is over, refill vacancies whose delay is over.
+
+        Also the holders whose circumstances change get a new hardship (:func:`renew`).
+        """
         t, pop = params.step, self.population
+        renew(pop, self.scenario, self.renewal_rngs)
         status = pop.status
         released = np.flatnonzero((status == JAILED) & (pop.jail_until <= t))
         delay = self.replace_delay[pop.tier]

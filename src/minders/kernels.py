@@ -206,6 +206,9 @@ class StepParams(NamedTuple):
         Chance that one loyal neighbour reports an act (``rho``).
     family_weight : float
         Extra weight of risk for holders with family at home (``phi``).
+    act_visibility : float
+        How much more visible an open act is than a secret escape attempt
+        (``v``: detected with chance 1 - (1 - d_i)^v).
     max_jail : int
         Longest jail term, in steps (terms are uniform on 1..max_jail).
     purge_rate : float
@@ -242,6 +245,7 @@ class StepParams(NamedTuple):
     shirk: float
     informer_rate: float
     family_weight: float
+    act_visibility: float
     max_jail: int
     purge_rate: float
     purge_stake: float
@@ -536,9 +540,12 @@ def decide(
       the opportunity multiplier): it tries, and is stopped with chance d_i. A
       ward whose minder left this step goes along with chance ``take_wards``
       if it wants to leave, without needing a way out of its own.
-    - **Acting openly**: G + beta s - R d~ (1 + phi family) > T: active, and
-      caught with chance d_i (families are punished for political offences as
-      for escapes).
+    - **Acting openly**: an open act is public, detected with chance
+      a_i = 1 - (1 - d_i)^v (``act_visibility`` v), where an escape is planned
+      in secret. G + beta s - R a~ (1 + phi family) > T, with a~ the perceived
+      a_i: active, and caught with chance a_i (families are punished for
+      political offences as for escapes). Abroad, one who wants to leave keeps quiet instead and
+      waits for a way out (exit before voice, Hirschman 1970).
     - Otherwise quiet: ``falsifying`` if G > T, else ``loyal`` (:func:`settle`'s rule).
 
     The caught: a minder is purged; a worker abroad is sent home (its post
@@ -580,6 +587,7 @@ def decide(
         chance = (params.abroad_chance[k] if abroad[i] else params.border_chance[k]) \
             * params.opportunity[k]
         family = params.family_weight if agents.family[i] else 0.0
+        seen = 1.0 - (1.0 - d) ** params.act_visibility  # an open act is public
         if margin > 0.0:
             flows.expected[k] += chance * (1.0 - d)
         if is_minder[i] and _unit_leaves(i, margin, layout, agents, params, values, flows):
@@ -593,10 +601,11 @@ def decide(
                 _caught(i, True, params, agents, layout, event, flows)
             else:
                 _leave(i, DEFECTION, agents, event, step)
-        elif g + params.beta[k] * values.signal[i] \
-                - agents.risk_aversion[i] * perceived * (1.0 + family) > agents.threshold[i]:
+        elif not (margin > 0.0 and abroad[i]) and g + params.beta[k] * values.signal[i] \
+                - agents.risk_aversion[i] * _perceived(seen, agents.fear[i]) * (1.0 + family) \
+                > agents.threshold[i]:
             last_act[i] = step
-            if uniform(params.key_arrest, step, i) < d:
+            if uniform(params.key_arrest, step, i) < seen:
                 _caught(i, False, params, agents, layout, event, flows)
             if status[i] < JAILED:  # not caught, or no room in jail
                 status[i] = ACTIVE

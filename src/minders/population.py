@@ -334,6 +334,35 @@ def draw_holders(
     }
 
 
+def renew(pop: Population, scenario: Scenario, rng_by_tier: dict) -> np.ndarray:
+    """Redraw the hardship of the holders whose circumstances change this step.
+
+    Docs/model.md, '4.0 Release and refill'. In each tier the number of
+    changes is Binomial(positions, ``renewal``) and the positions are chosen
+    uniformly (with replacement: a rare double draw changes one holder once),
+    so the cost is that of the changes, not of the population.
+
+    Returns
+    -------
+    int64 array
+        The positions whose hardship was redrawn.
+    """
+    changed = []
+    for k, name in enumerate(pop.tier_names):
+        rate = scenario.tiers[name].renewal
+        if rate <= 0.0:
+            continue
+        lo, hi = int(pop.tier_start[k]), int(pop.tier_end[k])
+        rng = rng_by_tier[name]
+        count = int(rng.binomial(hi - lo, rate))
+        if count == 0:
+            continue
+        slots = np.unique(rng.integers(lo, hi, count))
+        pop.hardship[slots] = scenario.tiers[name].hardship.sample(rng, slots.size)
+        changed.append(slots)
+    return np.concatenate(changed) if changed else np.zeros(0, dtype=np.int64)
+
+
 def recruit(pop: Population, scenario: Scenario, slots: np.ndarray, rng_by_tier: dict) -> None:
     """Fill vacant ``slots`` with new recruits drawn from their tiers' distributions.
 

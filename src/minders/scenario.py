@@ -91,6 +91,12 @@ class ModelParams(BaseModel):
         1.0, le=100.0,
         description="phi: extra weight of risk for agents with family the regime can punish.",
     )
+    act_visibility: float = Field(
+        4.0, ge=1.0, le=1000.0,
+        description="How much more visible an open act of dissent is than a secret attempt to "
+        "leave: it is detected with chance 1 - (1 - d)^act_visibility (1: equally).",
+        json_schema_extra={"unit": "multiple of detection exposure"},
+    )
     purge_rate: Probability = Field(
         0.1, description="Chance that a minder is purged when one of its wards defects.",
         json_schema_extra={"unit": "probability per defection"},
@@ -232,6 +238,13 @@ class Tier(BaseModel):
     border_chance: Probability = Field(
         0.0005, description="Chance per step that an agent at home has the opportunity to defect.",
         json_schema_extra={"unit": "probability per step"},
+    )
+    renewal: Probability = Field(
+        0.01,
+        description="Chance per step that a holder's circumstances change: its hardship is "
+        "drawn again from the tier's distribution (so new grievances keep arising after the "
+        "regime has removed the old ones).",
+        json_schema_extra={"unit": "probability per holder per step"},
     )
     group_chance: Probability = Field(
         0.0,
