@@ -22,7 +22,7 @@ SCENARIOS = sorted(
 BASE: dict[str, Any] = {
     "name": "small",
     "run": {"steps": 30, "seed": 1},
-    "model": {"informer_rate": 0.01, "purge_rate": 0.3, "fear": 0.02, "leak": 0.05},
+    "model": {"informer_rate": 0.01, "purge_rate": 0.3, "fear_per_event": 0.02, "leak": 0.05},
     "tiers": {
         "residents": {
             "size": 600, "minded_by": "minders", "span": 20, "abroad": 0.5,

@@ -27,7 +27,7 @@ from .conftest import SCENARIOS, make_scenario
 OPEN_BORDER = {  # one unsupervised tier abroad: nothing but grievance and opportunity
     "name": "open",
     "run": {"steps": 50},
-    "model": {"informer_rate": 0.0, "beta": 0.0, "purge_rate": 0.0, "fear": 0.0},
+    "model": {"informer_rate": 0.0, "beta": 0.0, "purge_rate": 0.0, "fear_per_event": 0.0},
     "tiers": {
         "workers": {
             "size": 4000, "abroad": 1.0, "abroad_chance": 0.02, "legitimacy": 0.5,
@@ -174,7 +174,7 @@ def test_ward_purges_follow_purge_rate():
     purge_rate = 0.3
     scenario = make_scenario(base={
         "run": {"steps": 60},
-        "model": {"informer_rate": 0.0, "beta": 0.0, "purge_rate": purge_rate, "fear": 0.0,
+        "model": {"informer_rate": 0.0, "beta": 0.0, "purge_rate": purge_rate, "fear_per_event": 0.0,
                   "leak": 0.0},
         "tiers": {
             "workers": {

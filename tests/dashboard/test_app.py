@@ -167,13 +167,13 @@ def test_experiments_tab_shows_heatmaps(tmp_path):
     runs.mkdir(parents=True)
     frame = pd.DataFrame({"run_id": range(8), "seed": range(8),
                           "tiers.residents.span": [10, 10, 20, 20] * 2,
-                          "model.fear": [0.0, 0.1] * 4, "defections": range(8)})
+                          "model.fear_per_event": [0.0, 0.1] * 4, "defections": range(8)})
     frame.to_parquet(runs / "part-0.parquet")
     page = DashboardApp(Scenario.model_validate(SMALL), "small", CATALOG,
                         results_dir=tmp_path / "sweep")
     assert page.tab_names == ["Cascade", "Shocks", "Hierarchy & network", "Compare",
                               "Experiments"]
-    assert page.exp_x.value == "tiers.residents.span" and page.exp_y.value == "model.fear"
+    assert page.exp_x.value == "tiers.residents.span" and page.exp_y.value == "model.fear_per_event"
     assert page.exp_outcome.value == "defections"
     assert len(page.heatmap.source.data["value"]) == 4
     page.exp_stat.value = "max"

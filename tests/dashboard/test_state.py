@@ -211,7 +211,7 @@ def test_an_invalid_scenario_cannot_be_pinned(state):
 
 
 def test_diff_overrides_lists_changes_additions_and_removals():
-    base = {"run": {"seed": 1, "steps": 5}, "model": {"fear": 0.02},
+    base = {"run": {"seed": 1, "steps": 5}, "model": {"fear_per_event": 0.02},
             "tiers": {"a": {"span": 3, "hardship": {"kind": "constant", "value": 0.5}}},
             "shocks": [{"kind": "pull", "value": 0.1}]}
     variant = copy.deepcopy(base)

@@ -57,13 +57,13 @@ def test_ranges_round_for_integer_parameters_and_paths_move_together(tmp_path):
     data["parameters"] = {
         "span": {"paths": ["tiers.workers.span", "tiers.minders.span"], "low": 4, "high": 10,
                  "num": 4},
-        "model.fear": {"low": 0.0, "high": 0.1, "step": 0.05},
+        "model.fear_per_event": {"low": 0.0, "high": 0.1, "step": 0.05},
     }
     sweep = build_sweep(load_experiment(write_experiment(tmp_path, data)))
     assert sorted(set(sweep.points["span"])) == [4, 6, 8, 10]
-    assert sorted(set(sweep.points["model.fear"])) == pytest.approx([0.0, 0.05, 0.1])
+    assert sorted(set(sweep.points["model.fear_per_event"])) == pytest.approx([0.0, 0.05, 0.1])
     assert sweep.overrides_of(0) == {"tiers.workers.span": 4, "tiers.minders.span": 4,
-                                     "model.fear": 0.0}
+                                     "model.fear_per_event": 0.0}
 
 
 @pytest.mark.parametrize(("method", "samples", "expected"), [

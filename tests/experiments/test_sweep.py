@@ -61,7 +61,7 @@ def test_same_table_on_every_executor_worker_count_and_chunking(tmp_path, with_r
 
 def test_killed_sweep_resumes_to_the_same_table(tmp_path):
     data = copy.deepcopy(GRID)
-    data["parameters"] = {"model.fear": {"low": 0.0, "high": 0.1, "num": 100}}
+    data["parameters"] = {"model.fear_per_event": {"low": 0.0, "high": 0.1, "num": 100}}
     data["replicates"] = 6
     path = write_experiment(tmp_path, data)
     out = tmp_path / "killed"
