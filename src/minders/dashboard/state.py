@@ -35,7 +35,7 @@ from minders.dashboard.tables import Update, frame_since, new_rows, records_dige
 from minders.engine import Simulation
 from minders.errors import ScenarioError
 from minders.kinds import validate_scenario
-from minders.population import JAILED, STATUS_NAMES, tier_depth
+from minders.population import JAILED, LOYAL, STATUS_NAMES, tier_depth
 from minders.scenario import Scenario
 from minders.spec import apply_overrides
 
@@ -388,7 +388,7 @@ class DashboardState:
             lost = supervised & (status < JAILED) & boss_out
             unwatched = np.bincount(tier[lost], minlength=len(names))
         else:
-            counts[:, 0] = [sizes[name] for name in names]
+            counts[:, LOYAL] = [sizes[name] for name in names]  # before the world: all loyal
         flows = totals(self.records())
         table = pd.DataFrame(counts, columns=list(STATUS_NAMES))
         table.insert(0, "tier", names)

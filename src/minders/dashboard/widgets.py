@@ -27,7 +27,7 @@ import annotated_types
 import pandas as pd
 from pydantic import BaseModel
 
-from minders.distributions import Beta, Constant, Normal, Uniform
+from minders.distributions import MODELS, Beta, Constant, Normal, Uniform
 from minders.scenario import ModelParams, NetworkParams, RunParams, Shock, Tier
 
 #: Distribution kinds and their models.
@@ -197,22 +197,18 @@ def distribution_specs(kind: str, path: str) -> list[FieldSpec]:
 
 
 def distribution_mean(dist: dict[str, Any]) -> float:
-    """The mean of a distribution dict (clipping of the normal aside).
+    """The mean of a distribution dict, from its model in :mod:`minders.distributions`.
+
+    Raises ``KeyError``, ``TypeError`` or ``ValueError`` for a half-edited
+    dict that is not a valid distribution (:func:`switch_distribution` then
+    falls back to a mean of 0.5).
 
     Examples
     --------
     >>> distribution_mean({"kind": "beta", "a": 1, "b": 3, "low": 0, "high": 2})
     0.5
     """
-    kind = dist.get("kind")
-    low, high = float(dist.get("low", 0.0)), float(dist.get("high", 1.0))
-    if kind == "constant":
-        return float(dist["value"])
-    if kind == "normal":
-        return float(dist["mean"])
-    if kind == "beta":
-        return low + (high - low) * float(dist["a"]) / (float(dist["a"]) + float(dist["b"]))
-    return (low + high) / 2
+    return float(MODELS[dist["kind"]].model_validate(dist).expectation())
 
 
 def switch_distribution(dist: dict[str, Any], kind: str) -> dict[str, Any]:
@@ -225,7 +221,7 @@ def switch_distribution(dist: dict[str, Any], kind: str) -> dict[str, Any]:
     """
     try:
         mean = distribution_mean(dist)
-    except (KeyError, TypeError, ValueError, ZeroDivisionError):
+    except (KeyError, TypeError, ValueError, ZeroDivisionError):  # half-edited
         mean = 0.5
     mean = 0.5 if not math.isfinite(mean) else round(mean, 6)
     low = float(dist.get("low", 0.0)) if isinstance(dist.get("low"), int | float) else 0.0
