@@ -186,3 +186,21 @@ def test_cleared_cells_of_the_shock_table_mean_unset():
     frame.loc[0, "tiers"] = "  "
     shock = frame_to_shocks(frame)[0]
     assert shock["label"] == "" and shock["end"] is None and shock["tiers"] is None
+
+
+def test_every_input_of_the_form_has_an_accessible_name(state):
+    """A screen reader names each input by its label (Bokeh's title, or a box's option)."""
+    from minders.dashboard.widgets import build_form
+
+    form = build_form(state.data, state.set)
+    inputs = [w for _, ws in form.sections for top in ws for w in _widgets(top)
+              if hasattr(w, "value") and not isinstance(w, pn.widgets.TooltipIcon)]
+    assert len(inputs) > 60
+    for widget in inputs:
+        if isinstance(widget, pn.widgets.CheckBoxGroup):  # each box inside its <label>
+            assert all(str(option).strip() for option in widget.options), widget.css_classes
+        else:
+            assert (getattr(widget, "label", None) or widget.name).strip(), widget.css_classes
+    run_check = _by_class(form, "run.check")
+    run_check.value = []
+    assert state.get("run.check") is False

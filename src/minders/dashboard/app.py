@@ -119,7 +119,7 @@ class DashboardApp:
         )
         self.picker.param.watch(self._guard(self._on_pick), "value")
         self.upload = pn.widgets.FileInput(
-            accept=".toml,.yaml,.yml", multiple=False,
+            **label("Upload a scenario file"), accept=".toml,.yaml,.yml", multiple=False,
             css_classes=["mf-upload"], sizing_mode="stretch_width",
         )
         self.upload.param.watch(self._guard(self._on_upload), "value")

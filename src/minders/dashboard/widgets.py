@@ -428,7 +428,12 @@ def make_widget(spec: FieldSpec, value: Any, on_change: OnChange,
             lambda v: None if v is None else float(v))
         return watch(widget, convert)
     if spec.kind == "bool":
-        box = watch(pn.widgets.Checkbox(value=bool(value), **common))
+        # A one-option CheckBoxGroup, not a Checkbox: Bokeh draws the Checkbox's text
+        # beside its input, not in a <label>, so the box would have no accessible name.
+        options = {k: v for k, v in common.items() if k not in ("label", "name")}
+        box = watch(pn.widgets.CheckBoxGroup(options=[spec.label], value=[spec.label] if value
+                                             else [], **options),
+                    lambda chosen: spec.label in chosen)
         return pn.Row(box, pn.widgets.TooltipIcon(value=spec.help), sizing_mode="stretch_width")
     if spec.kind == "choice":
         return watch(pn.widgets.Select(value=value, options=list(spec.options),
