@@ -117,8 +117,10 @@ class DashboardState:
 
         Examples
         --------
-        >>> state.get("tiers.residents.span")  # doctest: +SKIP
-        30
+        >>> state = DashboardState({"tiers": {"residents": {"size": 20, "minded_by": "m",
+        ...     "span": 5}, "m": {"size": "auto"}}})
+        >>> state.get("tiers.residents.span")
+        5
         """
         node: Any = self.data
         for part in path.split("."):
@@ -137,7 +139,11 @@ class DashboardState:
 
         Examples
         --------
-        >>> state.set("tiers.residents.span", 40)  # doctest: +SKIP
+        >>> state = DashboardState({"tiers": {"residents": {"size": 20, "minded_by": "m",
+        ...     "span": 5}, "m": {"size": "auto"}}})
+        >>> state.set("tiers.residents.span", 0)
+        'tiers.residents.span: expected a value greater than or equal to 1, got 0'
+        >>> state.set("tiers.residents.span", 4)
         """
         data = copy.deepcopy(self.data)
         try:

@@ -39,8 +39,12 @@ def totals(records: pd.DataFrame) -> dict[str, dict[str, float | int]]:
 
     Examples
     --------
-    >>> totals(result.records)["residents"]["defections"]  # doctest: +SKIP
-    12
+    >>> import minders
+    >>> records = minders.simulate(
+    ...     minders.load_scenario("pyongyang", ["tiers.residents.size=300"]), steps=3).records
+    >>> totals(records)["residents"]["defections"] == int(records.query(
+    ...     "tier == 'residents'")["defections"].sum())
+    True
     """
     out: dict[str, dict[str, float | int]] = {}
     if records.empty:
