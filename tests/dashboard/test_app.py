@@ -113,18 +113,18 @@ def test_compare_mode_in_the_page(page):
 
 
 def test_shock_table_edits_validate_and_redraw_the_timeline(page):
-    table = page.shock_table.value.copy()
+    table = page.shocks.table.value.copy()
     table.loc[0, "end"] = 2.0  # before its start
-    page.shock_table.value = table
+    page.shocks.table.value = table
     assert page.state.error == "shocks.0.end: expected a step after start (4), got 2"
     table.loc[0, "end"] = 9.0
-    page.shock_table.value = table
+    page.shocks.table.value = table
     assert page.state.valid and page.state.scenario.shocks[0].end == 9
-    page._on_add_shock(None)
+    page.shocks.add()
     assert len(page.state.scenario.shocks) == 2
-    assert len(page.timeline.source.data["left"]) == 2
-    page.shock_table.selection = [0]
-    page._on_remove_shocks(None)
+    assert len(page.shocks.timeline.source.data["left"]) == 2
+    page.shocks.table.selection = [0]
+    page.shocks.remove_selected()
     assert [s.label for s in page.state.scenario.shocks] == ["new shock"]
 
 

@@ -16,7 +16,7 @@ import os
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any, get_args
+from typing import Any
 
 # Before Panel and Bokeh are imported: their JS/CSS from this server, never a CDN.
 os.environ["BOKEH_RESOURCES"] = "server"
@@ -29,7 +29,6 @@ from minders.dashboard.charts import (  # noqa: E402
     CompareCharts,
     HierarchyView,
     NetworkView,
-    ShockTimeline,
     TimeCharts,
 )
 from minders.dashboard.experiments_tab import ExperimentsTab  # noqa: E402
@@ -40,21 +39,18 @@ from minders.dashboard.server import (  # noqa: E402, F401 (free_port, make_serv
     open_address,
     scenario_query,
 )
+from minders.dashboard.shocks_tab import ShockEditor  # noqa: E402
 from minders.dashboard.state import EAGER_BUILD_LIMIT, DashboardState  # noqa: E402
 from minders.dashboard.views import PAGE_CSS, card_class  # noqa: E402, F401
 from minders.dashboard.widgets import (  # noqa: E402
-    SHOCK_COLUMNS,
     build_form,
     field_spec,
-    frame_to_shocks,
     label,
     make_widget,
-    shock_help,
-    shocks_to_frame,
 )
 from minders.errors import ScenarioError  # noqa: E402
 from minders.kinds import load_scenario  # noqa: E402
-from minders.scenario import RunParams, ShockKind  # noqa: E402
+from minders.scenario import RunParams  # noqa: E402
 
 log = logging.getLogger("minders.dashboard")
 
@@ -153,8 +149,7 @@ class DashboardApp:
         self.downloads = self._make_downloads()
 
         self.charts_column = pn.Column(sizing_mode="stretch_width", margin=0)
-        self.shocks_column = pn.Column(sizing_mode="stretch_width")
-        self.timeline = ShockTimeline()
+        self.shocks = ShockEditor(self._on_edit_shocks, self._guard)
         self.numbers = _html("", sizing_mode="stretch_width")
         self.hierarchy = HierarchyView()
         self.network = NetworkView()
@@ -174,7 +169,7 @@ class DashboardApp:
         )
         tabs = [
             ("Cascade", pn.Column(self.charts_column, self.numbers, sizing_mode="stretch_width")),
-            ("Shocks", self.shocks_column),
+            ("Shocks", self.shocks.panel),
             ("Hierarchy & network", pn.Row(
                 pn.pane.Bokeh(self.hierarchy.figure, sizing_mode="stretch_width"),
                 pn.pane.Bokeh(self.network.figure, sizing_mode="stretch_width"),
@@ -244,39 +239,6 @@ class DashboardApp:
                                  sizing_mode="stretch_width", margin=(4, 0),
                                  css_classes=[card_class(title)]))
         return cards
-
-    def _shock_editor(self) -> list[Any]:
-        """The shocks as an editable table over the timeline that draws them."""
-        kinds = list(get_args(ShockKind))
-        self.shock_table = pn.widgets.Tabulator(
-            shocks_to_frame(self.state.data.get("shocks", [])), show_index=False,
-            editors={"kind": {"type": "list", "values": kinds},
-                     "start": {"type": "number", "step": 1},
-                     "end": {"type": "number", "step": 1},
-                     "value": {"type": "number", "step": 0.01},
-                     "tiers": {"type": "input"}, "ramp": {"type": "number", "step": 1},
-                     "label": {"type": "input"}},
-            selectable="checkbox", sizing_mode="stretch_width", layout="fit_columns",
-            header_tooltips={name: line.split(": ", 1)[1] for name, line in
-                             zip(SHOCK_COLUMNS, shock_help().splitlines(), strict=True)},
-            css_classes=["mf-shocks"],
-        )
-        self.shock_table.param.watch(self._guard(self._on_shocks), "value")
-        add = pn.widgets.Button(**label("Add shock", "light"), width=110)
-        remove = pn.widgets.Button(**label("Remove selected", "light"), width=140)
-        add.on_click(self._guard(self._on_add_shock))
-        remove.on_click(self._guard(self._on_remove_shocks))
-        self.timeline.update(self.state.data.get("shocks", []), self.state.steps)
-        intro = _html(
-            '<div class="minders-box minders-info">Timed events (MODEL.md, "Shocks"). Edit a '
-            "cell and press Enter; every edit is validated like <code>minders run</code>. "
-            "Shock windows are shaded on the charts.</div>", sizing_mode="stretch_width")
-        help_text = pn.pane.Markdown(shock_help(), styles={"font-size": "12px",
-                                                           "color": "#4b5563"})
-        return [intro, self.shock_table, pn.Row(add, remove),
-                pn.pane.Bokeh(self.timeline.figure, sizing_mode="stretch_width"),
-                pn.Card(help_text, title="What the columns mean", collapsed=True,
-                        sizing_mode="stretch_width")]
 
     # ------------------------------------------------------------------ guards
     def _guard(self, callback: Callable[..., Any], default: Any = None) -> Callable[..., Any]:
@@ -351,7 +313,7 @@ class DashboardApp:
         if state.source not in self.catalog:
             self.picker.param.update(value=None)
         self.form_column.objects = self._form_sections()
-        self.shocks_column.objects = self._shock_editor()
+        self.shocks.show(self.state.data.get("shocks", []), self.state.steps)
         self.seed.value = state.scenario.run.seed
         self._chart_key = ()
         if state.positions <= EAGER_BUILD_LIMIT:
@@ -363,37 +325,21 @@ class DashboardApp:
         was_playing = state.playing
         state.set(path, value)
         if path == "run.steps" or path.startswith("shocks"):
-            self.timeline.update(state.data.get("shocks", []), state.steps if state.valid
-                                 else int(state.data["run"].get("steps") or 1))
+            self.shocks.redraw(state.data.get("shocks", []), state.steps if state.valid
+                               else int(state.data["run"].get("steps") or 1))
         if state.sim is None and state.valid and state.positions <= EAGER_BUILD_LIMIT:
             state.reset()
         if was_playing and not state.playing:
             self._stop_ticker()
         self._refresh(force=True)
 
-    def _on_shocks(self, event: Any) -> None:
-        self._on_edit_shocks(frame_to_shocks(event.new))
-
     def _on_edit_shocks(self, shocks: list[dict[str, Any]]) -> None:
         state = self.state
         state.set_shocks(shocks)
-        self.timeline.update(shocks, state.steps)
+        self.shocks.steps = state.steps
         if state.sim is None and state.valid and state.positions <= EAGER_BUILD_LIMIT:
             state.reset()
         self._refresh(force=True)
-
-    def _on_add_shock(self, _event: Any) -> None:
-        shocks = frame_to_shocks(self.shock_table.value)
-        start = min(self.state.steps - 1, self.state.steps // 4)
-        shocks.append({"kind": "legitimacy", "start": start, "end": None, "value": 0.5,
-                       "tiers": None, "ramp": 0, "label": "new shock"})
-        self.shock_table.value = shocks_to_frame(shocks)  # fires _on_shocks
-
-    def _on_remove_shocks(self, _event: Any) -> None:
-        keep = [k for k in range(len(self.shock_table.value))
-                if k not in set(self.shock_table.selection)]
-        self.shock_table.selection = []
-        self.shock_table.value = self.shock_table.value.iloc[keep].reset_index(drop=True)
 
     # ------------------------------------------------------------------ run events
     def _on_run(self, _event: Any) -> None:
