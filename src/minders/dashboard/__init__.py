@@ -18,8 +18,9 @@ The package is split so that the logic is testable without a browser:
 - :mod:`~minders.dashboard.catalog`: the scenarios the page may open (bundled, uploaded).
 - :mod:`minders.cli.dashboard`: the ``minders dashboard`` command.
 
-Only :mod:`~minders.dashboard.widgets`, :mod:`~minders.dashboard.charts` and
-:mod:`~minders.dashboard.app` import Panel or Bokeh (the ``dashboard`` extra).
+The controller and its helpers (``state``, ``catalog``, ``compare``,
+``tables``, ``network_sample``, ``results``, ``views``) import neither Panel
+nor Bokeh; the rest needs the ``dashboard`` extra.
 """
 
 from __future__ import annotations

@@ -97,6 +97,11 @@ def _bounds(metadata: list[Any]) -> tuple[float | None, float | None, bool, bool
 
 
 def _number(value: float) -> str:
+    """A bound in a help text, as written in the schema (``1``, ``0.5``, ``1e+06``).
+
+    Not :func:`minders.formatting.format_number`: a bound is a literal of the
+    schema, which ``--set`` takes as typed, so it gets no thousands separators.
+    """
     return f"{value:g}"
 
 
