@@ -289,7 +289,10 @@ class DashboardApp:
         if content is None:  # the chooser was cleared
             return
         name = Path(self.upload.filename or "upload.toml").name
-        self.upload.param.update(value=None, filename=None)  # the chooser forgets the file
+        # The chooser forgets the file (its name in the page too), so that the note below
+        # is the only word on it and choosing the same file again is an upload again.
+        self.upload.param.update(value=None, filename=None)
+        self.upload.clear()
         try:
             scenario = parse_upload(name, content)
         except ScenarioError as exc:
