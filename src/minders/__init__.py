@@ -10,7 +10,7 @@ Examples
 >>> scenario = minders.load_scenario("pyongyang", ["run.burn_in=0"])
 >>> result = minders.simulate(scenario, seed=1, steps=4)
 >>> result.records.shape
-(16, 20)
+(16, 28)
 """
 
 from __future__ import annotations

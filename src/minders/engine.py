@@ -6,7 +6,7 @@ stages of :mod:`minders.kernels`:
 
 0. ``release_refill`` - release prisoners whose term is over; refill
    vacancies whose delay is over ('4.0 Release and refill');
-1. ``grievance`` - G = H (1 - L(t)) + fear ('4.1 Grievance');
+1. ``grievance`` - G = H (1 - L(t)), L with the scar of past drops ('4.1 Grievance');
 2. ``surveil`` - attention, diligence, informers, detection d_i, signal s_i
    ('4.2 Surveillance and signal');
 3. ``decide`` - defect / act / quiet; interception, arrest
@@ -57,7 +57,7 @@ class Simulation:
     ...     "minders": {"size": "auto"}}})
     >>> sim = Simulation(s, seed=3, timings=True)
     >>> sim.run().records.shape
-    (10, 20)
+    (10, 28)
     >>> list(sim.timings()["stage"])
     ['release_refill', 'grievance', 'surveil', 'decide', 'respond', 'measure']
     """

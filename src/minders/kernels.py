@@ -6,7 +6,7 @@ the work of stages 4.0-4.5:
 
 0. :func:`settle`     - returnees and recruits take a quiet status (with
    stage 4.0, '4.0 Release and refill'; the engine picks the slots).
-1. :func:`grievance`  - G = H (1 - L) + fear ('4.1 Grievance').
+1. :func:`grievance`  - G = H (1 - L), L with the scar of past drops ('4.1 Grievance').
 2. :func:`surveil`    - attention of minders, detection d_i, social signal s_i
    ('4.2 Surveillance and signal').
 3. :func:`decide`     - defect / act / stay quiet, and the outcomes
@@ -23,7 +23,10 @@ state), :class:`StepParams` (this step's parameters and random-stream keys)
 and :class:`StepValues` (what a step computes for every position). They
 write only into the arrays they are given. Random draws are counter-based
 (:func:`minders.streams.uniform`), keyed by (stream, step, position), so the
-result does not depend on loop order. ``tests/test_kernels.py`` checks each
+draws do not depend on loop order; what does, by design, is spelled out
+where it happens (jail places go in position order, top tiers first; a
+unit's escape and a minder's followers are settled at the minder, before its
+wards). ``tests/test_kernels.py`` checks each
 kernel against a plain NumPy reference (``tests/reference.py``).
 """
 
@@ -538,8 +541,9 @@ def decide(
     - **Leaving alone**: net_i - T_i > 0 (:func:`_leave_margin`) and the
       opportunity (abroad: ``abroad_chance``, at home: ``border_chance``, times
       the opportunity multiplier): it tries, and is stopped with chance d_i. A
-      ward whose minder left this step goes along with chance ``take_wards``
-      if it wants to leave, without needing a way out of its own.
+      ward whose minder left this step (in any way) goes along with chance
+      ``take_wards`` if it wants to leave, without a way out or a detection
+      draw of its own: it goes with one who knows the way.
     - **Acting openly**: an open act is public, detected with chance
       a_i = 1 - (1 - d_i)^v (``act_visibility`` v), where an escape is planned
       in secret. G + beta s - R a~ (1 + phi family) > T, with a~ the perceived
@@ -593,7 +597,8 @@ def decide(
         if is_minder[i] and _unit_leaves(i, margin, layout, agents, params, values, flows):
             continue
         m = minder[i]
-        if margin > 0.0 and m >= 0 and event[m] == DEFECTION and params.take_wards > 0.0 \
+        if margin > 0.0 and m >= 0 and DEFECTION <= event[m] <= FOLLOW \
+                and params.take_wards > 0.0 \
                 and uniform(params.key_follow, step, i) < params.take_wards:
             _leave(i, FOLLOW, agents, event, step)
         elif margin > 0.0 and uniform(params.key_opportunity, step, i) < chance:
@@ -652,8 +657,8 @@ def _unit_leaves(m, margin_m, layout, agents, params, values, flows):
         if _leave_margin(w, kw, g, perceived, layout, agents, params, values) > 0.0:
             willing += 1
             detection_sum += values.detection[w]
-    if present == 0 or willing < params.group_quorum * present:
-        return False
+    if willing == 0 or willing < params.group_quorum * present:
+        return False  # (a quorum of 0 still needs one member who wants to go)
     minder_goes = margin_m > 0.0
     stopped = uniform(params.key_intercept, step, m) < detection_sum / willing
     flows.groups[kw] += 0 if stopped else 1

@@ -272,7 +272,8 @@ class Tier(BaseModel):
     )
     replace_delay: int | None = Field(
         None, ge=0, le=MAX_STEPS,
-        description="Steps before a vacated position (defected, purged) is refilled; none: never.",
+        description="Steps before a vacated position (defected, purged, repatriated) is refilled; "
+        "none: never.",
         json_schema_extra={"unit": "steps"},
     )
 

@@ -113,18 +113,18 @@ def test_compare_mode_in_the_page(page):
 
 
 def test_shock_table_edits_validate_and_redraw_the_timeline(page):
-    table = page.shock_table.value.copy()
+    table = page.shocks.table.value.copy()
     table.loc[0, "end"] = 2.0  # before its start
-    page.shock_table.value = table
+    page.shocks.table.value = table
     assert page.state.error == "shocks.0.end: expected a step after start (4), got 2"
     table.loc[0, "end"] = 9.0
-    page.shock_table.value = table
+    page.shocks.table.value = table
     assert page.state.valid and page.state.scenario.shocks[0].end == 9
-    page._on_add_shock(None)
+    page.shocks.add()
     assert len(page.state.scenario.shocks) == 2
-    assert len(page.timeline.source.data["left"]) == 2
-    page.shock_table.selection = [0]
-    page._on_remove_shocks(None)
+    assert len(page.shocks.timeline.source.data["left"]) == 2
+    page.shocks.table.selection = [0]
+    page.shocks.remove_selected()
     assert [s.label for s in page.state.scenario.shocks] == ["new shock"]
 
 
@@ -136,9 +136,15 @@ def test_picking_and_uploading_scenarios(page):
     page._on_upload(SimpleNamespace(new=b"[model]\nshirk = 3\n"))
     assert page.upload_note.visible and "Upload of bad.toml refused" in page.upload_note.object
     assert page.state.scenario.name == "overseas_workers"  # unchanged
+    page.upload.filename = "empty.toml"
+    page._on_upload(SimpleNamespace(new=b""))  # its own message, not the last file's
+    assert "Upload of empty.toml refused" in page.upload_note.object
+    assert "bad.toml" not in page.upload_note.object and "non-empty" in page.upload_note.object
     page.upload.filename = "mine.toml"
     page._on_upload(SimpleNamespace(new=(ROOT / "scenarios" / "pyongyang.toml").read_bytes()))
     assert page.state.scenario.name == "pyongyang" and page.state.source == "mine.toml (uploaded)"
+    assert "Opened mine.toml." in page.upload_note.object  # a confirmation
+    assert page.upload.filename is None  # the chooser forgets the file
     assert page.picker.value is None
     page.picker.value = "pyongyang"
     page._on_pick(SimpleNamespace(new="../../etc/passwd"))  # not in the list: ignored
@@ -173,16 +179,39 @@ def test_experiments_tab_shows_heatmaps(tmp_path):
                         results_dir=tmp_path / "sweep")
     assert page.tab_names == ["Cascade", "Shocks", "Hierarchy & network", "Compare",
                               "Experiments"]
-    assert page.exp_x.value == "tiers.residents.span" and page.exp_y.value == "model.fear_per_event"
-    assert page.exp_outcome.value == "defections"
-    assert len(page.heatmap.source.data["value"]) == 4
-    page.exp_stat.value = "max"
-    assert max(page.heatmap.source.data["value"]) == 7
-    assert "8 runs from 1 files" in page.exp_note.object
+    tab = page.experiments
+    assert tab.x.value == "tiers.residents.span" and tab.y.value == "model.fear_per_event"
+    assert tab.outcome.value == "defections"
+    assert len(tab.heatmap.source.data["value"]) == 4
+    tab.statistic.value = "max"
+    assert max(tab.heatmap.source.data["value"]) == 7
+    assert "8 runs from 1 files" in tab.note.object
 
 
 def test_no_experiments_tab_without_a_results_folder(page):
     assert "Experiments" not in page.tab_names
+
+
+def test_messages_in_the_page_are_text_not_html(page):
+    page.upload.filename = "<img src=x onerror=alert(1)>.toml"
+    page._on_upload(SimpleNamespace(new=b"name = "))
+    assert "<img" not in page.upload_note.object and "&lt;img" in page.upload_note.object
+    page._on_edit("name", "<script>alert(1)</script>")
+    page._on_edit("model.watch_capacity", 0.0)
+    assert "<script>" not in page.numbers.object + page.error_box.object
+
+
+def test_a_served_session_opens_the_scenario_its_address_names():
+    from minders.dashboard.server import Sessions
+
+    sessions = Sessions(Scenario.model_validate(SMALL), "small", CATALOG)
+    page = sessions.page({"scenario": [b"overseas_workers"]})
+    assert page.state.scenario.name == "overseas_workers" and page.sessions is sessions
+    token = sessions.keep(Scenario.model_validate(SMALL), "mine.toml")
+    page = sessions.page({"upload": [token.encode()]})
+    assert page.state.source == "mine.toml (uploaded)"
+    assert "Opened mine.toml." in page.upload_note.object and page.upload_note.visible
+    assert sessions.page({}).state.source == "small"
 
 
 def test_free_port_is_free():

@@ -272,3 +272,29 @@ def test_the_page_works_offline_and_is_what_the_docs_show(page, tmp_path):
     assert page.requests and page.outside_requests() == []
     assert any("/static/js/bokeh" in u for u in page.requests)  # served by the dashboard
     assert page.errors == []
+
+
+def test_every_input_has_an_accessible_name(page):
+    """Every input, select and text area of the page has a label or an aria-label."""
+    found = page.page.locator("input, select, textarea").evaluate_all(
+        """elements => elements.filter(e => e.type !== "hidden").map(e => ({
+            name: e.getAttribute("aria-label") || [...(e.labels || [])]
+                .map(l => l.textContent.trim()).join(" "),
+            where: (e.getRootNode().host || e).className}))""")
+    assert len(found) > 60
+    assert [f["where"] for f in found if not f["name"].strip()] == []
+
+
+def test_switching_scenarios_opens_a_fresh_page(page):
+    """A switch loads /?scenario=NAME: the browser keeps no models of the old page."""
+    page.page.locator(".mf-picker select").select_option("overseas_workers")
+    page.page.wait_for_url("**/?scenario=overseas_workers")
+    page.page.locator("#minders-state").wait_for(state="attached")
+    shown = page.wait(lambda s: s["scenario"] == "overseas_workers")
+    assert shown["status"] in ("ready", "paused")
+    page.page.wait_for_function(
+        "() => window.Bokeh && Bokeh.documents.length > 0 && Bokeh.documents[0].is_idle")
+    spinners = page.page.evaluate(
+        "() => [...Bokeh.documents[0]._all_models.values()]"
+        ".filter(m => m.type === 'Spinner').length")
+    assert spinners < 120  # one form (about 90); a rebuild in place left 179 behind

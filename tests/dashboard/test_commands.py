@@ -37,7 +37,7 @@ class FakeServer:
 @pytest.fixture
 def fake_server(monkeypatch):
     pytest.importorskip("panel")
-    import minders.dashboard.app as app_module
+    import minders.dashboard.server as app_module
 
     made = {}
 

@@ -51,7 +51,8 @@ def test_every_field_of_the_schema_gets_a_spec_with_its_bounds_and_description(p
         if isinstance(info.json_schema_extra, dict) and "unit" in info.json_schema_extra:
             assert info.json_schema_extra["unit"] in spec.help
         if spec.start is not None and spec.end is not None:
-            assert f"Range [{spec.start:g}, {spec.end:g}]." in spec.help
+            left = "(" if spec.strict else "["
+            assert f"Range {left}{spec.start:g}, {spec.end:g}" in spec.help
         assert spec.kind != "text" or name in ("name", "label")
 
 
@@ -65,7 +66,7 @@ def test_types_choose_the_widget_family():
         "legitimacy", "detection", "opportunity", "pull", "info_ops")
     run = {s.label: s for s in section_specs(SECTIONS["run"], "run")}
     assert run["check"].kind == "bool" and run["max_memory_gb"].optional
-    assert run["max_memory_gb"].strict and "Greater than 0." in run["max_memory_gb"].help
+    assert run["max_memory_gb"].strict and "Range (0, " in run["max_memory_gb"].help
     assert {s.label: s.kind for s in section_specs(SECTIONS["network"], "network")}[
         "file"] == "readonly"
 
@@ -186,3 +187,21 @@ def test_cleared_cells_of_the_shock_table_mean_unset():
     frame.loc[0, "tiers"] = "  "
     shock = frame_to_shocks(frame)[0]
     assert shock["label"] == "" and shock["end"] is None and shock["tiers"] is None
+
+
+def test_every_input_of_the_form_has_an_accessible_name(state):
+    """A screen reader names each input by its label (Bokeh's title, or a box's option)."""
+    from minders.dashboard.widgets import build_form
+
+    form = build_form(state.data, state.set)
+    inputs = [w for _, ws in form.sections for top in ws for w in _widgets(top)
+              if hasattr(w, "value") and not isinstance(w, pn.widgets.TooltipIcon)]
+    assert len(inputs) > 60
+    for widget in inputs:
+        if isinstance(widget, pn.widgets.CheckBoxGroup):  # each box inside its <label>
+            assert all(str(option).strip() for option in widget.options), widget.css_classes
+        else:
+            assert (getattr(widget, "label", None) or widget.name).strip(), widget.css_classes
+    run_check = _by_class(form, "run.check")
+    run_check.value = []
+    assert state.get("run.check") is False

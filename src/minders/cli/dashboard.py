@@ -58,18 +58,20 @@ def dashboard(
     # faster on a busy 2-core machine (24 ms -> 0.24 ms) and a million agents' no slower.
     # Read when Numba starts its thread pool, i.e. at the first step.
     os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
-    from minders import kinds
-    from minders.dashboard.state import bundled_scenarios
+    from minders import kinds, scenarios
+    from minders.dashboard.catalog import bundled_scenarios
     from minders.kinds import load_scenario
 
     catalog = bundled_scenarios()
     try:
         if scenario is not None:
-            spec = load_scenario(scenario, set_ or [])
-            source = scenario.stem
-            if catalog.get(source, Path()).resolve() != scenario.resolve():
-                source = f"{scenario.name} (command line)"
-            catalog = {source: scenario, **{k: v for k, v in catalog.items() if k != source}}
+            # A bundled scenario's name works as well as a path (as for 'minders run').
+            path = scenario if scenario.is_file() else scenarios.resolve(str(scenario))
+            spec = load_scenario(path, set_ or [])
+            source = path.stem
+            if catalog.get(source, Path()).resolve() != path.resolve():
+                source = f"{path.name} (command line)"
+            catalog = {source: path, **{k: v for k, v in catalog.items() if k != source}}
         elif catalog:
             source = "pyongyang" if "pyongyang" in catalog else next(iter(catalog))
             spec = load_scenario(catalog[source], set_ or [])
@@ -87,7 +89,7 @@ def dashboard(
             "dashboard (run simulations, upload scenarios); it has no login. Use the default "
             "127.0.0.1 unless you mean it.", style="bold yellow")
     try:
-        from minders.dashboard.app import make_server
+        from minders.dashboard.server import make_server
     except ImportError as exc:  # an extra installed only in part
         _fail(f"the dashboard could not load ({exc}): pip install 'minders[dashboard]'")
         return

@@ -12,11 +12,15 @@ The package is split so that the logic is testable without a browser:
 - :mod:`~minders.dashboard.widgets`: Panel widgets generated from the typed
   scenario schema (bounds, help texts).
 - :mod:`~minders.dashboard.charts`: Bokeh figures fed by streaming.
-- :mod:`~minders.dashboard.app`: the page layout and its callbacks.
-- :mod:`~minders.dashboard.commands`: the ``minders dashboard`` command.
+- :mod:`~minders.dashboard.app`: the page layout and its callbacks; its HTML in
+  :mod:`~minders.dashboard.views`, its tabs in :mod:`~minders.dashboard.shocks_tab` and
+  :mod:`~minders.dashboard.experiments_tab`, the server in :mod:`~minders.dashboard.server`.
+- :mod:`~minders.dashboard.catalog`: the scenarios the page may open (bundled, uploaded).
+- :mod:`minders.cli.dashboard`: the ``minders dashboard`` command.
 
-Only :mod:`~minders.dashboard.widgets`, :mod:`~minders.dashboard.charts` and
-:mod:`~minders.dashboard.app` import Panel or Bokeh (the ``dashboard`` extra).
+The controller and its helpers (``state``, ``catalog``, ``compare``,
+``tables``, ``network_sample``, ``results``, ``views``) import neither Panel
+nor Bokeh; the rest needs the ``dashboard`` extra.
 """
 
 from __future__ import annotations

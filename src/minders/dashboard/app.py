@@ -3,100 +3,61 @@
 Everything the page does goes through a
 :class:`~minders.dashboard.state.DashboardState`, one per browser session; this
 module only lays out widgets and figures and wires their events to it. The
-server binds to 127.0.0.1 unless told otherwise and serves Bokeh's and
-Panel's JavaScript and CSS itself (``BOKEH_RESOURCES=server``, a template
-without web fonts), so the page makes no request beyond the server: it works
-on an air-gapped machine.
+HTML it shows is built by :mod:`~minders.dashboard.views`, the server by
+:mod:`~minders.dashboard.server` (which serves Bokeh's and Panel's JavaScript
+and CSS itself, so the page works on an air-gapped machine).
 """
 
 from __future__ import annotations
 
 import functools
-import html
-import json
 import logging
 import os
-import re
-import socket
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any, get_args
+from typing import Any
 
 # Before Panel and Bokeh are imported: their JS/CSS from this server, never a CDN.
 os.environ["BOKEH_RESOURCES"] = "server"
 
 import panel as pn  # noqa: E402
 
+from minders.dashboard import views  # noqa: E402
+from minders.dashboard.catalog import MAX_UPLOAD_BYTES, parse_upload  # noqa: E402
 from minders.dashboard.charts import (  # noqa: E402
-    STATUS_COLORS,
     CompareCharts,
-    HeatmapView,
     HierarchyView,
     NetworkView,
-    ShockTimeline,
     TimeCharts,
 )
+from minders.dashboard.experiments_tab import ExperimentsTab  # noqa: E402
 from minders.dashboard.export import figure_png, records_parquet  # noqa: E402
-from minders.dashboard.results import ExperimentResults, heatmap_table, load_results  # noqa: E402
-from minders.dashboard.state import (  # noqa: E402
-    EAGER_BUILD_LIMIT,
-    MAX_UPLOAD_BYTES,
-    DashboardState,
-    parse_upload,
+from minders.dashboard.server import (  # noqa: E402, F401 (free_port, make_server: old home)
+    free_port,
+    make_server,
+    open_address,
+    scenario_query,
 )
+from minders.dashboard.shocks_tab import ShockEditor  # noqa: E402
+from minders.dashboard.state import EAGER_BUILD_LIMIT, DashboardState  # noqa: E402
+from minders.dashboard.views import PAGE_CSS, card_class  # noqa: E402, F401
 from minders.dashboard.widgets import (  # noqa: E402
-    SHOCK_COLUMNS,
     build_form,
     field_spec,
-    frame_to_shocks,
     label,
     make_widget,
-    shock_help,
-    shocks_to_frame,
 )
 from minders.errors import ScenarioError  # noqa: E402
-from minders.kinds import load_scenario
-from minders.population import STATUS_NAMES  # noqa: E402
-from minders.scenario import RunParams, Scenario, ShockKind  # noqa: E402
+from minders.kinds import load_scenario  # noqa: E402
+from minders.scenario import RunParams  # noqa: E402
 
 log = logging.getLogger("minders.dashboard")
 
-ACCENT = "#1f3a5f"
 #: Steps a periodic tick may run before the page gets a chance to update (ms).
 MIN_PERIOD_MS = 50
 #: How often the hierarchy and network views are redrawn while running (s).
 VIEW_INTERVAL_S = 0.3
-
-PAGE_CSS = """
-.minders-box { border-radius: 6px; padding: 8px 12px; font-size: 13px; line-height: 1.4;
-  font-family: system-ui, -apple-system, "Segoe UI", Roboto, "Helvetica Neue", Arial, sans-serif; }
-.minders-error { background: #fdecec; border: 1px solid #f3b4b4; color: #8a1c1c; }
-.minders-info { background: #eef4fb; border: 1px solid #c9dbef; color: #1f3a5f; }
-.minders-box code, .minders-box .msg { font-family: ui-monospace, SFMono-Regular, Menlo,
-  Consolas, monospace; font-size: 12px; white-space: pre-wrap; word-break: break-word; }
-.minders-status { font-family: system-ui, sans-serif; font-size: 13px; color: #374151;
-  padding: 6px 4px; white-space: nowrap; }
-.minders-status .badge { display: inline-block; padding: 2px 8px; border-radius: 10px;
-  font-weight: 600; font-size: 12px; margin-right: 6px; color: white; }
-table.minders-numbers { border-collapse: collapse; width: 100%; font-size: 12px;
-  font-family: system-ui, sans-serif; font-variant-numeric: tabular-nums; }
-table.minders-numbers th, table.minders-numbers td { padding: 4px 8px; text-align: right;
-  border-bottom: 1px solid #e5e7eb; }
-table.minders-numbers th { color: #4b5563; font-weight: 600; background: #f9fafb; }
-table.minders-numbers td:first-child, table.minders-numbers th:first-child { text-align: left; }
-details.minders-json summary { cursor: pointer; color: #4b5563; font-size: 12px; margin-top: 8px; }
-details.minders-json pre { font-size: 11px; max-height: 260px; overflow: auto;
-  background: #f9fafb; padding: 8px; border-radius: 4px; }
-.minders-legend { font: 12px system-ui, sans-serif; color: #374151; }
-.minders-legend .minders-swatch { margin-left: 10px; }
-.minders-swatch { display: inline-block; width: 10px; height: 10px; border-radius: 2px;
-  margin-right: 4px; vertical-align: middle; }
-"""
-
-STATUS_BADGES = {"ready": "#6b7280", "running": "#2f9e6e", "paused": "#b7791f",
-                 "done": "#1f3a5f", "invalid": "#b91c1c", "failed": "#b91c1c"}
-
 
 def _html(text: str, **options: Any) -> pn.pane.HTML:
     return pn.pane.HTML(text, stylesheets=[PAGE_CSS], **options)
@@ -107,8 +68,8 @@ class DashboardApp:
 
     Parameters
     ----------
-    scenario : Scenario
-        The scenario the page opens with.
+    scenario : ScenarioBase
+        The scenario the page opens with (a kind with the ``dashboard`` feature).
     source : str
         Its label (a file name).
     catalog : dict of str to Path
@@ -116,16 +77,24 @@ class DashboardApp:
         browser only sends a name from this list).
     results_dir : Path, optional
         An experiment results folder for the Experiments tab (hidden if None).
+    sessions : Sessions, optional
+        The server's :class:`~minders.dashboard.server.Sessions`: switching
+        scenarios then opens a fresh page (see there why); without it (a page
+        driven from Python) the scenario is replaced in place.
 
     Examples
     --------
-    >>> page = DashboardApp(scenario, "pyongyang", {"pyongyang": path})  # doctest: +SKIP
-    >>> page.template.servable()  # doctest: +SKIP
+    >>> import minders
+    >>> page = DashboardApp(minders.load_scenario("pyongyang", ["tiers.residents.size=500"]),
+    ...                     "pyongyang", {})
+    >>> page.state.status, page.tab_names[0]
+    ('ready', 'Cascade')
     """
 
-    def __init__(self, scenario: Scenario, source: str, catalog: dict[str, Path],
-                 results_dir: Path | None = None) -> None:
+    def __init__(self, scenario: Any, source: str, catalog: dict[str, Path],
+                 results_dir: Path | None = None, sessions: Any = None) -> None:
         self.state = DashboardState(scenario, source)
+        self.sessions = sessions
         self.catalog = dict(catalog)
         self.results_dir = results_dir
         self._last_views = 0.0
@@ -146,7 +115,7 @@ class DashboardApp:
         )
         self.picker.param.watch(self._guard(self._on_pick), "value")
         self.upload = pn.widgets.FileInput(
-            accept=".toml,.yaml,.yml", multiple=False,
+            **label("Upload a scenario file"), accept=".toml,.yaml,.yml", multiple=False,
             css_classes=["mf-upload"], sizing_mode="stretch_width",
         )
         self.upload.param.watch(self._guard(self._on_upload), "value")
@@ -180,8 +149,7 @@ class DashboardApp:
         self.downloads = self._make_downloads()
 
         self.charts_column = pn.Column(sizing_mode="stretch_width", margin=0)
-        self.shocks_column = pn.Column(sizing_mode="stretch_width")
-        self.timeline = ShockTimeline()
+        self.shocks = ShockEditor(self._on_edit_shocks, self._guard)
         self.numbers = _html("", sizing_mode="stretch_width")
         self.hierarchy = HierarchyView()
         self.network = NetworkView()
@@ -201,7 +169,7 @@ class DashboardApp:
         )
         tabs = [
             ("Cascade", pn.Column(self.charts_column, self.numbers, sizing_mode="stretch_width")),
-            ("Shocks", self.shocks_column),
+            ("Shocks", self.shocks.panel),
             ("Hierarchy & network", pn.Row(
                 pn.pane.Bokeh(self.hierarchy.figure, sizing_mode="stretch_width"),
                 pn.pane.Bokeh(self.network.figure, sizing_mode="stretch_width"),
@@ -209,9 +177,10 @@ class DashboardApp:
             ("Compare", pn.Column(self.compare_note, self.compare_body,
                                   sizing_mode="stretch_width")),
         ]
-        experiments = self._experiments_tab()
-        if experiments is not None:
-            tabs.append(("Experiments", experiments))
+        self.experiments: ExperimentsTab | None = None
+        if self.results_dir is not None:
+            self.experiments = ExperimentsTab(self.results_dir, self._guard)
+            tabs.append(("Experiments", self.experiments.panel))
         self.tab_names = [name for name, _ in tabs]
         # Dynamic: only the open tab is rendered, so hidden charts cost the browser nothing.
         self.tabs = pn.Tabs(*tabs, dynamic=True, sizing_mode="stretch_width")
@@ -228,7 +197,7 @@ class DashboardApp:
         ]
         self.template = pn.template.BootstrapTemplate(
             title="minders dashboard", sidebar=sidebar, sidebar_width=420,
-            header_background=ACCENT,
+            header_background=views.ACCENT,
             main=[pn.Column(toolbar, self.downloads, self.failure_box, self.tabs,
                             sizing_mode="stretch_width")],
         )
@@ -271,63 +240,6 @@ class DashboardApp:
                                  css_classes=[card_class(title)]))
         return cards
 
-    def _shock_editor(self) -> list[Any]:
-        """The shocks as an editable table over the timeline that draws them."""
-        kinds = list(get_args(ShockKind))
-        self.shock_table = pn.widgets.Tabulator(
-            shocks_to_frame(self.state.data.get("shocks", [])), show_index=False,
-            editors={"kind": {"type": "list", "values": kinds},
-                     "start": {"type": "number", "step": 1},
-                     "end": {"type": "number", "step": 1},
-                     "value": {"type": "number", "step": 0.01},
-                     "tiers": {"type": "input"}, "ramp": {"type": "number", "step": 1},
-                     "label": {"type": "input"}},
-            selectable="checkbox", sizing_mode="stretch_width", layout="fit_columns",
-            header_tooltips={name: line.split(": ", 1)[1] for name, line in
-                             zip(SHOCK_COLUMNS, shock_help().splitlines(), strict=True)},
-            css_classes=["mf-shocks"],
-        )
-        self.shock_table.param.watch(self._guard(self._on_shocks), "value")
-        add = pn.widgets.Button(**label("Add shock", "light"), width=110)
-        remove = pn.widgets.Button(**label("Remove selected", "light"), width=140)
-        add.on_click(self._guard(self._on_add_shock))
-        remove.on_click(self._guard(self._on_remove_shocks))
-        self.timeline.update(self.state.data.get("shocks", []), self.state.steps)
-        intro = _html(
-            '<div class="minders-box minders-info">Timed events (MODEL.md, "Shocks"). Edit a '
-            "cell and press Enter; every edit is validated like <code>minders run</code>. "
-            "Shock windows are shaded on the charts.</div>", sizing_mode="stretch_width")
-        help_text = pn.pane.Markdown(shock_help(), styles={"font-size": "12px",
-                                                           "color": "#4b5563"})
-        return [intro, self.shock_table, pn.Row(add, remove),
-                pn.pane.Bokeh(self.timeline.figure, sizing_mode="stretch_width"),
-                pn.Card(help_text, title="What the columns mean", collapsed=True,
-                        sizing_mode="stretch_width")]
-
-    def _experiments_tab(self) -> pn.Column | None:
-        if self.results_dir is None:
-            return None
-        self.experiment: ExperimentResults | None = None
-        self.heatmap = HeatmapView()
-        self.exp_x = pn.widgets.Select(**label("x: parameter"), width=240)
-        self.exp_y = pn.widgets.Select(**label("y: parameter"), width=240)
-        self.exp_outcome = pn.widgets.Select(**label("Outcome"), width=240)
-        self.exp_stat = pn.widgets.Select(**label("Statistic over replicates"),
-                                          options=["mean", "median", "min", "max", "std"],
-                                          width=180)
-        self.exp_note = _html("", sizing_mode="stretch_width")
-        reload_button = pn.widgets.Button(**label("Reload", "light"), width=90,
-                                          align="end")
-        reload_button.on_click(self._guard(lambda _e: self._load_experiment()))
-        for widget in (self.exp_x, self.exp_y, self.exp_outcome, self.exp_stat):
-            widget.param.watch(self._guard(lambda _e: self._draw_heatmap()), "value")
-        self._load_experiment()
-        return pn.Column(
-            pn.Row(self.exp_x, self.exp_y, self.exp_outcome, self.exp_stat, reload_button),
-            self.exp_note, pn.pane.Bokeh(self.heatmap.figure, sizing_mode="stretch_width"),
-            sizing_mode="stretch_width",
-        )
-
     # ------------------------------------------------------------------ guards
     def _guard(self, callback: Callable[..., Any], default: Any = None) -> Callable[..., Any]:
         """Run a callback; an unexpected error is shown in the page, the server goes on."""
@@ -356,40 +268,46 @@ class DashboardApp:
 
     # ------------------------------------------------------------------ scenario events
     def _on_pick(self, event: Any) -> None:
-        path = self.catalog.get(event.new)
-        if path is None:  # only names from the server's own list are opened
+        name = event.new
+        path = self.catalog.get(name)
+        if path is None or name == self.state.source:  # only names from the server's list
+            return
+        if self.sessions is not None and pn.state.location is not None:
+            open_address(scenario_query(name))  # a fresh page: see minders.dashboard.server
             return
         try:
             scenario = load_scenario(path)
-            self.state.load(scenario, source=event.new)
+            self.state.load(scenario, source=name)
         except ScenarioError as exc:
-            self._note(f"Could not open {html.escape(event.new)}", str(exc))
+            self.show_note(f"Could not open {name}", str(exc))
             return
-        self._note()
+        self.show_note()
         self._after_load()
 
     def _on_upload(self, event: Any) -> None:
         content = event.new
-        if not content:
+        if content is None:  # the chooser was cleared
             return
         name = Path(self.upload.filename or "upload.toml").name
+        # The chooser forgets the file (its name in the page too), so that the note below
+        # is the only word on it and choosing the same file again is an upload again.
+        self.upload.param.update(value=None, filename=None)
+        self.upload.clear()
         try:
             scenario = parse_upload(name, content)
-            self.state.load(scenario, source=f"{name} (uploaded)")
         except ScenarioError as exc:
-            self._note(f"Upload of {html.escape(name)} refused", str(exc))
+            self.show_note(f"Upload of {name} refused", str(exc))
             return
-        self._note(info=f"Opened {html.escape(name)}.")
+        if self.sessions is not None and pn.state.location is not None:
+            open_address(f"upload={self.sessions.keep(scenario, name)}")
+            return
+        self.state.load(scenario, source=f"{name} (uploaded)")
+        self.show_note(info=f"Opened {name}.")
         self._after_load()
 
-    def _note(self, title: str = "", message: str = "", info: str = "") -> None:
-        """The message under the upload button (an error, a confirmation, or nothing)."""
-        if title:
-            self.upload_note.object = (
-                f'<div class="minders-box minders-error" id="minders-upload-error" role="alert">'
-                f"<b>{title}.</b><div class='msg'>{html.escape(message)}</div></div>")
-        elif info:
-            self.upload_note.object = f'<div class="minders-box minders-info">{info}</div>'
+    def show_note(self, title: str = "", message: str = "", info: str = "") -> None:
+        """The note under the upload button: an error, a confirmation, or nothing (plain text)."""
+        self.upload_note.object = views.note_html(title, message, info)
         self.upload_note.visible = bool(title or info)
 
     def _after_load(self) -> None:
@@ -398,7 +316,7 @@ class DashboardApp:
         if state.source not in self.catalog:
             self.picker.param.update(value=None)
         self.form_column.objects = self._form_sections()
-        self.shocks_column.objects = self._shock_editor()
+        self.shocks.show(self.state.data.get("shocks", []), self.state.steps)
         self.seed.value = state.scenario.run.seed
         self._chart_key = ()
         if state.positions <= EAGER_BUILD_LIMIT:
@@ -410,37 +328,21 @@ class DashboardApp:
         was_playing = state.playing
         state.set(path, value)
         if path == "run.steps" or path.startswith("shocks"):
-            self.timeline.update(state.data.get("shocks", []), state.steps if state.valid
-                                 else int(state.data["run"].get("steps") or 1))
+            self.shocks.redraw(state.data.get("shocks", []), state.steps if state.valid
+                               else int(state.data["run"].get("steps") or 1))
         if state.sim is None and state.valid and state.positions <= EAGER_BUILD_LIMIT:
             state.reset()
         if was_playing and not state.playing:
             self._stop_ticker()
         self._refresh(force=True)
 
-    def _on_shocks(self, event: Any) -> None:
-        self._on_edit_shocks(frame_to_shocks(event.new))
-
     def _on_edit_shocks(self, shocks: list[dict[str, Any]]) -> None:
         state = self.state
         state.set_shocks(shocks)
-        self.timeline.update(shocks, state.steps)
+        self.shocks.steps = state.steps
         if state.sim is None and state.valid and state.positions <= EAGER_BUILD_LIMIT:
             state.reset()
         self._refresh(force=True)
-
-    def _on_add_shock(self, _event: Any) -> None:
-        shocks = frame_to_shocks(self.shock_table.value)
-        start = min(self.state.steps - 1, self.state.steps // 4)
-        shocks.append({"kind": "legitimacy", "start": start, "end": None, "value": 0.5,
-                       "tiers": None, "ramp": 0, "label": "new shock"})
-        self.shock_table.value = shocks_to_frame(shocks)  # fires _on_shocks
-
-    def _on_remove_shocks(self, _event: Any) -> None:
-        keep = [k for k in range(len(self.shock_table.value))
-                if k not in set(self.shock_table.selection)]
-        self.shock_table.selection = []
-        self.shock_table.value = self.shock_table.value.iloc[keep].reset_index(drop=True)
 
     # ------------------------------------------------------------------ run events
     def _on_run(self, _event: Any) -> None:
@@ -529,13 +431,8 @@ class DashboardApp:
             self._chart_key = key
             panes = [pn.pane.Bokeh(f, sizing_mode="stretch_width") for f in self.charts.figures]
             n_status = len(self.charts.status_figures)
-            legend = " ".join(
-                f'<span class="minders-swatch" style="background:{STATUS_COLORS[s]}"></span>{s}'
-                for s in STATUS_NAMES if s != "loyal")
             self.charts_column.objects = [
-                _html(f'<div class="minders-legend">Statuses as a share of each tier\'s '
-                      f"positions (loyal: the rest) &nbsp; {legend}</div>",
-                      sizing_mode="stretch_width", margin=(6, 10, 0, 10)),
+                _html(views.legend_html(), sizing_mode="stretch_width", margin=(6, 10, 0, 10)),
                 pn.GridBox(*panes[:n_status], ncols=min(2, n_status),
                            sizing_mode="stretch_width"),
                 panes[n_status + 1],  # discontent: the surprise gap, full width
@@ -556,16 +453,10 @@ class DashboardApp:
     def _show_status(self) -> None:
         state = self.state
         status = state.status
-        colour = STATUS_BADGES.get(status, "#6b7280")
-        extra = " · comparing with the pinned baseline" if state.comparing else ""
-        built = "" if state.sim is not None or not state.valid else (
-            " · press Run or Step to build the world")
-        self.status_pane.object = (
-            f'<div class="minders-status" id="minders-status" data-status="{status}" '
-            f'data-step="{state.t}"><span class="badge" style="background:{colour}">{status}'
-            f"</span>step <b>{state.t:,}</b> of {state.steps:,} · seed "
-            f"{state.scenario.run.seed} · {state.positions:,} positions{extra}{built}</div>"
-        )
+        snapshot = {"status": status, "step": state.t, "steps": state.steps,
+                    "seed": state.scenario.run.seed, "positions": state.positions}
+        self.status_pane.object = views.status_html(snapshot, state.comparing,
+                                                    built=state.sim is not None)
         self.run_button.param.update(**label("Pause" if state.playing else "Run"))
         runnable = state.valid and state.failure is None
         self.run_button.disabled = not runnable
@@ -580,122 +471,27 @@ class DashboardApp:
         self.baseline_download.visible = state.comparing
         self.baseline_download.disabled = not has_run
         if state.error:
-            self.error_box.object = (
-                '<div class="minders-box minders-error" id="minders-error" role="alert">'
-                "<b>Not valid, not run:</b> "
-                f'<div class="msg" id="minders-error-message">{html.escape(state.error)}</div>'
-                "</div>")
+            self.error_box.object = views.error_html(state.error)
         self.error_box.visible = bool(state.error)
         if state.failure:
-            self.failure_box.object = (
-                '<div class="minders-box minders-error" id="minders-failure" role="alert">'
-                "<b>The run failed</b> (the dashboard is still running; change the scenario "
-                f'or press Reset): <div class="msg">{html.escape(state.failure)}</div></div>')
+            self.failure_box.object = views.failure_html(state.failure)
         self.failure_box.visible = bool(state.failure)
 
     def _show_numbers(self) -> None:
         """A plain table of the run so far and its JSON: what a reader (or a test) checks."""
-        state = self.state
-        snapshot = state.snapshot()
-        sizes = state.scenario.tier_sizes()
-        header = ["tier", "positions", *STATUS_NAMES, "defections", "purges", "measured",
-                  "true", "gap"]
-        rows = []
-        for tier in state.scenario.tiers:
-            numbers = snapshot["tiers"].get(tier)
-            cells = [f"<td>{html.escape(tier)}</td>", f"<td>{sizes[tier]:,}</td>"]
-            for column in header[2:]:
-                key = {"measured": "measured_discontent", "true": "true_discontent",
-                       "gap": "surprise_gap"}.get(column, column)
-                value = None if numbers is None else numbers[key]
-                text = ("–" if value is None else f"{value:.1%}" if isinstance(value, float)
-                        else f"{value:,}")
-                cells.append(f'<td data-testid="{html.escape(column)}-{html.escape(tier)}">'
-                             f"{text}</td>")
-            rows.append(f"<tr>{''.join(cells)}</tr>")
-        swatches = "".join(
-            f'<th><span class="minders-swatch" style="background:{STATUS_COLORS[c]}"></span>'
-            f"{c}</th>" if c in STATUS_COLORS else f"<th>{c}</th>" for c in header)
-        self.numbers.object = (
-            f'<div style="margin-top:8px"><div style="font:600 13px system-ui;color:#1f2933;'
-            f'margin:6px 0">Numbers at step {state.t:,} (stocks now; defections and purges '
-            f'summed over the run; discontent now)</div><table class="minders-numbers" '
-            f'id="minders-numbers"><thead><tr>{swatches}</tr></thead><tbody>{"".join(rows)}'
-            f'</tbody></table><details class="minders-json"><summary>Run data (JSON)</summary>'
-            f'<pre id="minders-state">{html.escape(json.dumps(snapshot, indent=1))}</pre>'
-            "</details></div>"
-        )
+        self.numbers.object = views.numbers_html(self.state.snapshot(),
+                                                 self.state.scenario.tier_sizes())
 
     def _show_compare(self) -> None:
         state = self.state
         self.compare_body.visible = state.comparing
         if not state.comparing:
-            self.compare_note.object = (
-                '<div class="minders-box minders-info">Press <b>Pin as baseline</b> to freeze '
-                "the current scenario, then change parameters in the sidebar: the variant runs "
-                "beside the baseline with the same seed. Both runs draw the same random numbers "
-                "wherever the change does not reach (common random numbers), so the "
-                "difference is the effect of the change alone.</div>")
+            self.compare_note.object = views.COMPARE_INTRO
             self.compare_table.object = ""
             return
-        overrides = state.overrides()
-        items = "".join(f"<li><code>{html.escape(o)}</code></li>" for o in overrides) or (
-            "<li>no change yet: edit a parameter in the sidebar</li>")
-        self.compare_note.object = (
-            '<div class="minders-box minders-info" id="minders-compare">Variant = baseline '
-            f'plus <ul id="minders-overrides" style="margin:4px 0">{items}</ul>'
-            f"Same seed ({state.scenario.run.seed}) and horizon ({state.steps} steps) for "
-            "both.</div>")
-        table = state.comparison()
-        if table.empty:
-            self.compare_table.object = ""
-            return
-        body = "".join(
-            f"<tr><td>{html.escape(str(r.tier))}</td><td>{r.outcome.replace('_', ' ')}</td>"
-            + "".join(f"<td>{_fmt(v)}</td>" for v in (r.baseline, r.variant, r.difference))
-            + "</tr>" for r in table.itertuples())
-        self.compare_table.object = (
-            '<table class="minders-numbers" id="minders-comparison"><thead><tr><th>tier</th>'
-            "<th>outcome (so far)</th><th>baseline</th><th>variant</th><th>difference</th>"
-            f"</tr></thead><tbody>{body}</tbody></table>")
-
-    # ------------------------------------------------------------------ experiments
-    def _load_experiment(self) -> None:
-        assert self.results_dir is not None
-        self.experiment = load_results(self.results_dir)
-        exp = self.experiment
-        params, outcomes = exp.parameters, exp.outcomes
-        self.exp_x.options = params
-        self.exp_y.options = params
-        self.exp_outcome.options = outcomes
-        if len(params) >= 2:
-            self.exp_x.value, self.exp_y.value = params[0], params[1]
-        if outcomes:
-            preferred = [o for o in outcomes if "defection" in o]
-            self.exp_outcome.value = (preferred or outcomes)[0]
-        skipped = (f" Skipped {len(exp.skipped)} unreadable: "
-                   f"{html.escape(', '.join(exp.skipped[:3]))}." if exp.skipped else "")
-        if exp.runs.empty:
-            message = (f"No per-run outcomes found in <code>{html.escape(str(exp.directory))}"
-                       "</code> (expected Parquet parts such as runs/part-*.parquet).")
-        elif len(params) < 2:
-            message = ("A heatmap needs two varied parameters; this experiment varies "
-                       f"{len(params)} ({html.escape(', '.join(params)) or 'none'}).")
-        else:
-            message = (f"{len(exp.runs):,} runs from {exp.files} files in "
-                       f"<code>{html.escape(str(exp.directory))}</code>.")
-        self.exp_note.object = f'<div class="minders-box minders-info">{message}{skipped}</div>'
-        self._draw_heatmap()
-
-    def _draw_heatmap(self) -> None:
-        exp = self.experiment
-        if exp is None or exp.runs.empty:
-            return
-        x, y, outcome = self.exp_x.value, self.exp_y.value, self.exp_outcome.value
-        if not x or not y or not outcome:
-            return
-        table = heatmap_table(exp.runs, x, y, outcome, self.exp_stat.value)
-        self.heatmap.update(table, x, y, outcome, self.exp_stat.value)
+        self.compare_note.object = views.compare_note_html(
+            state.overrides(), state.scenario.run.seed, state.steps)
+        self.compare_table.object = views.comparison_html(state.comparison())
 
     # ------------------------------------------------------------------ downloads
     def _toml_file(self) -> Any:
@@ -729,81 +525,3 @@ def _outside_lock(doc: Any) -> bool:
     """
     session = getattr(getattr(doc, "session_context", None), "_session", None)
     return session is not None and getattr(session, "_pending_writes", []) is None
-
-
-def card_class(title: str) -> str:
-    """The CSS class of a form card (``Tier: residents`` -> ``mf-card-tier-residents``).
-
-    Examples
-    --------
-    >>> card_class("Tier: residents"), card_class("Model")
-    ('mf-card-tier-residents', 'mf-card-model')
-    """
-    return "mf-card-" + re.sub(r"[^a-z0-9_]+", "-", title.lower()).strip("-")
-
-
-def _fmt(value: Any) -> str:
-    if isinstance(value, float) and not float(value).is_integer():
-        return f"{value:.4f}"
-    return f"{value:,.0f}"
-
-
-# --------------------------------------------------------------------------- serving
-def free_port(host: str) -> int:
-    """A port that is free on ``host`` now (the OS picks it).
-
-    Examples
-    --------
-    >>> 0 < free_port("127.0.0.1") < 65536
-    True
-    """
-    family = socket.AF_INET6 if ":" in host else socket.AF_INET
-    with socket.socket(family, socket.SOCK_STREAM) as probe:
-        probe.bind((host, 0))
-        return int(probe.getsockname()[1])
-
-
-def make_server(scenario: Scenario, source: str, catalog: dict[str, Path], *,
-                host: str = "127.0.0.1", port: int = 0, results_dir: Path | None = None) -> Any:
-    """A Bokeh server (not started) that gives each browser session its own page.
-
-    Parameters
-    ----------
-    scenario : Scenario
-        The scenario every new session opens with.
-    source : str
-        Its label.
-    catalog : dict of str to Path
-        Scenario files the page offers by name.
-    host : str
-        Address to bind (default loopback only).
-    port : int
-        Port; 0 picks a free one (read it back from ``server.port``).
-    results_dir : Path, optional
-        Experiment results folder for the Experiments tab.
-
-    Returns
-    -------
-    bokeh.server.server.Server
-
-    Examples
-    --------
-    >>> server = make_server(scenario, "pyongyang", {})  # doctest: +SKIP
-    >>> server.start(); server.io_loop.start()  # doctest: +SKIP
-    """
-    pn.extension("tabulator", notifications=False)
-    if port == 0:
-        port = free_port(host)
-    origins = [f"{host}:{port}", f"localhost:{port}", f"127.0.0.1:{port}"]
-    if host in ("0.0.0.0", "::", ""):
-        origins = ["*"]  # reachable under any name: the caller warned the user
-
-    def session() -> Any:
-        return DashboardApp(scenario, source, catalog, results_dir).template
-
-    return pn.serve(
-        {"/": session}, address=host, port=port, show=False, start=False,
-        title="minders dashboard", websocket_origin=origins, threaded=False,
-        # An upload is at most 1 MiB; base64 and framing stay far below this.
-        websocket_max_message_size=4 * MAX_UPLOAD_BYTES,
-    )

@@ -26,13 +26,9 @@ from bokeh.models import (
 from bokeh.palettes import Viridis256
 from bokeh.plotting import figure
 
+from minders.dashboard.views import STATUS_COLORS
 from minders.population import STATUS_NAMES
 
-#: One colour per status, used in every view (loyal blue, dissent warm, gone green).
-STATUS_COLORS = {
-    "loyal": "#4e79a7", "falsifying": "#f2b134", "active": "#e15759",
-    "jailed": "#8c8c8c", "purged": "#9c6ead", "defected": "#2f9e6e",
-}
 #: Tier colours (Tableau 10, colour-blind friendlier than the Bokeh default).
 TIER_COLORS = ("#4e79a7", "#f28e2b", "#e15759", "#76b7b2", "#59a14f", "#edc948",
                "#b07aa1", "#ff9da7", "#9c755f", "#bab0ac")
@@ -593,7 +589,12 @@ class HeatmapView:
 
 
 def _fmt(value: Any) -> str:
-    """A factor label: integers without decimals, floats shortest."""
+    """A factor label: integers without decimals, floats shortest.
+
+    Not :func:`minders.formatting.format_number`: an axis factor must be one
+    exact, short label per value (``6`` for 6.0, ``1500`` without a
+    separator, six digits so that neighbouring values stay distinct).
+    """
     if isinstance(value, float | np.floating) and float(value).is_integer():
         return str(int(value))
     if isinstance(value, float | np.floating):

@@ -200,8 +200,10 @@ def figure_png(result: Result) -> bytes:
 
     Examples
     --------
-    >>> png = figure_png(result)  # doctest: +SKIP
-    >>> png[:8] == b"\x89PNG\r\n\x1a\n"  # doctest: +SKIP
+    >>> import minders
+    >>> png = figure_png(minders.simulate(
+    ...     minders.load_scenario("pyongyang", ["tiers.residents.size=300"]), steps=3))
+    >>> png[:8] == b"\x89PNG\r\n\x1a\n"
     True
     """
     import matplotlib.pyplot as plt

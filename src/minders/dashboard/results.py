@@ -73,11 +73,11 @@ def load_results(directory: str | Path) -> ExperimentResults:
 
     Examples
     --------
-    >>> import pandas as pd
-    >>> folder = tmp / "sweep"; (folder / "runs").mkdir(parents=True)  # doctest: +SKIP
+    >>> import pandas as pd, tempfile
+    >>> folder = Path(tempfile.mkdtemp()) / "sweep"; (folder / "runs").mkdir(parents=True)
     >>> pd.DataFrame({"tiers.residents.span": [10, 20], "defections": [5, 3]}).to_parquet(
-    ...     folder / "runs" / "part-0.parquet")  # doctest: +SKIP
-    >>> load_results(folder).parameters  # doctest: +SKIP
+    ...     folder / "runs" / "part-0.parquet")
+    >>> load_results(folder).parameters
     ['tiers.residents.span']
     """
     root = Path(directory).resolve()

@@ -11,335 +11,44 @@ Because the engine draws every random number from counter-based streams keyed
 by seed, decision and agent (``minders.streams``), the baseline and the
 variant share every draw that the change does not touch: common random
 numbers, so the difference between the two runs is the effect of the change
-and not of luck.
+and not of luck (see :mod:`~minders.dashboard.compare`).
 """
 
 from __future__ import annotations
 
 import copy
-import hashlib
-import tomllib
-from collections import deque
-from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
+from minders import kinds
+from minders.dashboard.catalog import MAX_UPLOAD_BYTES, bundled_scenarios, parse_upload
+from minders.dashboard.compare import SHARED_FIELDS, diff_overrides, flatten
+from minders.dashboard.network_sample import (
+    NETWORK_SAMPLE,
+    NetworkSample,
+    layout_sample,
+    sample_nodes,
+)
+from minders.dashboard.tables import Update, frame_since, new_rows, records_digest, totals
 from minders.engine import Simulation
 from minders.errors import ScenarioError
 from minders.kinds import validate_scenario
-from minders.population import JAILED, STATUS_NAMES
-from minders.records import COUNT_COLUMNS, FLOWS, STOCKS, Records
+from minders.population import JAILED, LOYAL, STATUS_NAMES
 from minders.scenario import Scenario
-from minders.spec import apply_overrides, parse_mapping
+from minders.spec import apply_overrides
 
-#: Largest scenario file accepted from the browser (bytes).
-MAX_UPLOAD_BYTES = 1 << 20
-#: Nodes drawn in the network view; a few hundred keep a million agents responsive.
-NETWORK_SAMPLE = 300
+__all__ = [
+    "EAGER_BUILD_LIMIT", "MAX_UPLOAD_BYTES", "NETWORK_SAMPLE", "SHARED_FIELDS",
+    "DashboardState", "NetworkSample", "Update", "bundled_scenarios", "diff_overrides",
+    "flatten", "parse_upload", "records_digest", "sample_nodes", "totals",
+]
+
 #: Populations up to this size are rebuilt at once after an edit (about a tenth of a second).
 EAGER_BUILD_LIMIT = 200_000
-#: Fields the baseline twin always takes from the variant (common random numbers, one horizon).
-SHARED_FIELDS = ("run.seed", "run.steps")
 
 
-# --------------------------------------------------------------------------- scenarios
-def scenario_dirs() -> list[Path]:
-    """Folders searched for bundled scenarios: ``./scenarios`` and the source tree's.
-
-    Examples
-    --------
-    >>> any(p.name == "scenarios" for p in scenario_dirs())
-    True
-    """
-    here = Path(__file__).resolve().parents[3] / "scenarios"  # src/minders/dashboard -> repo
-    dirs: list[Path] = []
-    for folder in (Path.cwd() / "scenarios", here):
-        if folder.is_dir() and folder.resolve() not in [d.resolve() for d in dirs]:
-            dirs.append(folder)
-    return dirs
-
-
-def bundled_scenarios(dirs: list[Path] | None = None) -> dict[str, Path]:
-    """Scenario files of the minders kind, by name (the file stem).
-
-    Files of other kinds (the classic models) and files that cannot be read
-    are left out: the dashboard explores the minders model.
-
-    Examples
-    --------
-    >>> "pyongyang" in bundled_scenarios()
-    True
-    """
-    found: dict[str, Path] = {}
-    for folder in scenario_dirs() if dirs is None else dirs:
-        for path in sorted(folder.glob("*.toml")):
-            try:
-                kind = tomllib.loads(path.read_text(encoding="utf-8")).get("kind", "minders")
-            except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
-                continue
-            if kind == "minders":
-                found.setdefault(path.stem, path)
-    return found
-
-
-def parse_upload(filename: str, content: bytes) -> Scenario:
-    r"""Read a scenario file sent by the browser, with the checks of ``minders run``.
-
-    Parameters
-    ----------
-    filename : str
-        The name the browser gave; only its suffix is used (.toml, .yaml, .yml).
-    content : bytes
-        The file, at most :data:`MAX_UPLOAD_BYTES`.
-
-    Returns
-    -------
-    Scenario
-
-    Raises
-    ------
-    ScenarioError
-        Too large, not UTF-8, not TOML/YAML, another kind, a graph file (a
-        path on the server, which the browser may not name), or anything
-        ``minders validate`` refuses, with the same message.
-
-    Examples
-    --------
-    >>> text = b'[tiers.residents]\nsize = 100\nminded_by = "minders"\nspan = 10\n'
-    >>> text += b'[tiers.minders]\nsize = "auto"\n'
-    >>> parse_upload("mine.toml", text).tier_sizes()
-    {'residents': 100, 'minders': 10}
-    >>> parse_upload("mine.toml", text + b"[model]\nshirk = 2\n")
-    Traceback (most recent call last):
-    ...
-    minders.errors.ScenarioError: model.shirk: expected a value less than or equal to 1, got 2
-    """
-    name = Path(filename).name or "upload"
-    if len(content) > MAX_UPLOAD_BYTES:
-        raise ScenarioError(
-            "scenario", name, f"a file of at most {MAX_UPLOAD_BYTES // 1024} KiB "
-            f"(this one has {len(content) // 1024:,} KiB)",
-        )
-    data = parse_mapping(content, Path(name).suffix, name)
-    network = data.get("network")
-    if isinstance(network, dict) and network.get("file") is not None:
-        # A path chosen in the browser must not reach the server's file system.
-        raise ScenarioError(
-            "network.file", network["file"],
-            "no graph file in an uploaded scenario (open it with "
-            "'minders dashboard SCENARIO' on the machine that holds the graph)",
-        )
-    return _minders_scenario(validate_scenario(data))
-
-
-def _minders_scenario(scenario: Any) -> Scenario:
-    if not isinstance(scenario, Scenario):
-        raise ScenarioError(
-            "kind", getattr(scenario, "kind", None),
-            "'minders' (the dashboard explores the minders model; run the classic models "
-            "with 'minders run')",
-        )
-    return scenario
-
-
-# --------------------------------------------------------------------------- helpers
-def flatten(data: Any, prefix: str = "") -> dict[str, Any]:
-    """Dotted paths to the leaves of nested dicts and lists (``shocks.0.value``).
-
-    Distributions are leaves: changing ``hardship`` from beta to uniform is one change.
-
-    Examples
-    --------
-    >>> flatten({"run": {"seed": 1}, "shocks": [{"value": 0.5}]})
-    {'run.seed': 1, 'shocks.0.value': 0.5}
-    """
-    if isinstance(data, dict) and "kind" in data and prefix.rsplit(".", 1)[-1] in (
-        "hardship", "risk_aversion", "threshold"
-    ):
-        return {prefix: data}
-    if isinstance(data, dict):
-        out: dict[str, Any] = {}
-        for key, value in data.items():
-            out.update(flatten(value, f"{prefix}.{key}" if prefix else str(key)))
-        return out
-    if isinstance(data, list) and data and all(isinstance(v, dict) for v in data):
-        out = {}
-        for k, value in enumerate(data):
-            out.update(flatten(value, f"{prefix}.{k}"))
-        return out
-    return {prefix: data}
-
-
-def diff_overrides(base: dict[str, Any], variant: dict[str, Any]) -> list[str]:
-    """What turns ``base`` into ``variant``, as ``--set`` overrides.
-
-    Seed and horizon are left out: the twin always shares them (see
-    :data:`SHARED_FIELDS`). Tiers or shocks that exist in only one of the two
-    are listed whole, as ``shocks.1: added`` or ``tiers.elites: removed``.
-
-    Examples
-    --------
-    >>> diff_overrides({"run": {"seed": 1}, "model": {"fear": 0.02}},
-    ...                {"run": {"seed": 2}, "model": {"fear": 0.05}})
-    ['model.fear=0.05']
-    """
-    from minders.dashboard.export import toml_value
-
-    before, after = flatten(base), flatten(variant)
-    changes: list[str] = []
-    for path in [*before, *(p for p in after if p not in before)]:
-        if path in SHARED_FIELDS:
-            continue
-        if path in before and path in after:
-            if before[path] != after[path]:
-                value = after[path]
-                changes.append(f"{path}={'none' if value is None else toml_value(value)}")
-            continue
-        word, other = ("removed", after) if path in before else ("added", before)
-        change = f"{_missing_prefix(path, other)}: {word}"  # the whole tier or shock
-        if change not in changes:
-            changes.append(change)
-    return changes
-
-
-def _missing_prefix(path: str, other: dict[str, Any]) -> str:
-    """The shortest prefix of ``path`` under which ``other`` has nothing."""
-    parts = path.split(".")
-    for n in range(1, len(parts) + 1):
-        prefix = ".".join(parts[:n])
-        if not any(key == prefix or key.startswith(prefix + ".") for key in other):
-            return prefix
-    return path
-
-
-def records_digest(records: pd.DataFrame) -> str:
-    """SHA-256 of every value of a records table (equal digests: identical records).
-
-    Examples
-    --------
-    >>> import pandas as pd
-    >>> records_digest(pd.DataFrame({"step": [0, 1]})) == records_digest(
-    ...     pd.DataFrame({"step": [0, 1]}))
-    True
-    """
-    hashed = pd.util.hash_pandas_object(records, index=False).to_numpy()
-    header = ",".join(map(str, records.columns)).encode()
-    return hashlib.sha256(header + hashed.tobytes()).hexdigest()
-
-
-def totals(records: pd.DataFrame) -> dict[str, dict[str, float | int]]:
-    """Per tier: stocks and rates at the last step, flows summed over the run.
-
-    Examples
-    --------
-    >>> totals(result.records)["residents"]["defections"]  # doctest: +SKIP
-    12
-    """
-    out: dict[str, dict[str, float | int]] = {}
-    if records.empty:
-        return out
-    for tier, rows in records.groupby("tier", observed=True, sort=False):
-        last = rows.iloc[-1]
-        entry: dict[str, float | int] = {name: int(last[name]) for name in STOCKS}
-        entry.update({name: int(rows[name].sum()) for name in FLOWS})
-        for name in ("measured_discontent", "true_discontent", "surprise_gap",
-                     "minders_per_ward"):
-            entry[name] = float(last[name])
-        entry["peak_surprise_gap"] = float(rows["surprise_gap"].max())
-        out[str(tier)] = entry
-    return out
-
-
-@dataclass(frozen=True)
-class Update:
-    """What changed since the last :meth:`DashboardState.poll`.
-
-    Attributes
-    ----------
-    reset : bool
-        The world was rebuilt (or dropped): clear the charts before streaming.
-    rows : pandas.DataFrame
-        New record rows of the run (tidy, one per step and tier), with
-        cumulative flows as ``cum_<flow>`` columns.
-    baseline : pandas.DataFrame or None
-        The same for the baseline twin in compare mode.
-    """
-
-    reset: bool
-    rows: pd.DataFrame
-    baseline: pd.DataFrame | None
-
-
-@dataclass(frozen=True)
-class NetworkSample:
-    """A sample of the social graph with a fixed layout.
-
-    Attributes
-    ----------
-    nodes : int64 array
-        Positions in the population.
-    edges : int64 array, shape (m, 2)
-        Ties between sampled nodes, as indices into ``nodes``.
-    x, y : float arrays
-        Spring layout of the sample (computed once per world).
-    tier : list of str
-        Tier name of each node.
-    is_minder : bool array
-        The node supervises wards.
-    """
-
-    nodes: np.ndarray
-    edges: np.ndarray
-    x: np.ndarray
-    y: np.ndarray
-    tier: list[str]
-    is_minder: np.ndarray
-
-
-def sample_nodes(indptr: np.ndarray, indices: np.ndarray, size: int, seed: int) -> np.ndarray:
-    """A snowball sample: breadth-first from a few random nodes, ``size`` nodes in all.
-
-    Breadth-first keeps work units, families and their minder together, so the
-    sample shows the structure of the graph, which a uniform sample of a sparse
-    graph (almost no ties among a few hundred of a million) would not.
-
-    Examples
-    --------
-    >>> indptr = np.array([0, 1, 3, 5, 6]); indices = np.array([1, 0, 2, 1, 3, 2])
-    >>> sorted(sample_nodes(indptr, indices, 3, seed=0).tolist()) in ([0, 1, 2], [1, 2, 3])
-    True
-    """
-    n = indptr.size - 1
-    if n <= size:
-        return np.arange(n, dtype=np.int64)
-    rng = np.random.default_rng(seed)
-    chosen = np.zeros(n, dtype=bool)
-    order: list[int] = []
-    per_seed = max(1, size // 4)  # several snowballs, so one big unit does not fill it all
-    while len(order) < size:
-        start = int(rng.integers(n))
-        if chosen[start]:
-            continue
-        chosen[start] = True
-        order.append(start)
-        queue, budget = deque([start]), per_seed - 1
-        while queue and budget > 0 and len(order) < size:
-            node = queue.popleft()
-            for neighbour in indices[indptr[node] : indptr[node + 1]]:
-                if not chosen[neighbour]:
-                    chosen[neighbour] = True
-                    order.append(int(neighbour))
-                    queue.append(int(neighbour))
-                    budget -= 1
-                    if budget <= 0 or len(order) >= size:
-                        break
-    return np.array(order, dtype=np.int64)
-
-
-# --------------------------------------------------------------------------- controller
 class DashboardState:
     """The scenario, its run and its baseline twin, for one dashboard session.
 
@@ -393,9 +102,8 @@ class DashboardState:
     # ------------------------------------------------------------------ scenario
     def load(self, scenario: Scenario | dict[str, Any], source: str = "") -> None:
         """Replace the scenario (a bundled file, an upload); leaves compare mode."""
-        spec = _minders_scenario(
-            validate_scenario(scenario) if isinstance(scenario, dict) else scenario
-        )
+        spec = validate_scenario(scenario) if isinstance(scenario, dict) else scenario
+        kinds.require(spec, "dashboard")
         self.scenario: Scenario = spec
         self.data: dict[str, Any] = spec.model_dump(mode="json")
         self.source = source or spec.name
@@ -409,8 +117,10 @@ class DashboardState:
 
         Examples
         --------
-        >>> state.get("tiers.residents.span")  # doctest: +SKIP
-        30
+        >>> state = DashboardState({"tiers": {"residents": {"size": 20, "minded_by": "m",
+        ...     "span": 5}, "m": {"size": "auto"}}})
+        >>> state.get("tiers.residents.span")
+        5
         """
         node: Any = self.data
         for part in path.split("."):
@@ -429,7 +139,11 @@ class DashboardState:
 
         Examples
         --------
-        >>> state.set("tiers.residents.span", 40)  # doctest: +SKIP
+        >>> state = DashboardState({"tiers": {"residents": {"size": 20, "minded_by": "m",
+        ...     "span": 5}, "m": {"size": "auto"}}})
+        >>> state.set("tiers.residents.span", 0)
+        'tiers.residents.span: expected a value greater than or equal to 1, got 0'
+        >>> state.set("tiers.residents.span", 4)
         """
         data = copy.deepcopy(self.data)
         try:
@@ -597,18 +311,18 @@ class DashboardState:
         if reset:
             self._polled_generation, self._polled_steps = self._generation, 0
         start = self._polled_steps
-        rows = _new_rows(self.sim, start)
-        baseline = _new_rows(self.twin, start) if self.twin is not None else None
+        rows = new_rows(self.sim, start)
+        baseline = new_rows(self.twin, start) if self.twin is not None else None
         self._polled_steps = self.t
         return Update(reset=reset, rows=rows, baseline=baseline)
 
     def records(self) -> pd.DataFrame:
         """All records of the run so far (exactly what ``minders run`` writes)."""
-        return _frame(self.sim)
+        return frame_since(self.sim)
 
     def baseline_records(self) -> pd.DataFrame:
         """All records of the baseline twin so far (empty if not comparing)."""
-        return _frame(self.twin)
+        return frame_since(self.twin)
 
     def result(self):
         """The run so far as a :class:`~minders.result.Result` (for the exports)."""
@@ -680,7 +394,7 @@ class DashboardState:
             lost = supervised & (status < JAILED) & boss_out
             unwatched = np.bincount(tier[lost], minlength=len(names))
         else:
-            counts[:, 0] = [sizes[name] for name in names]
+            counts[:, LOYAL] = [sizes[name] for name in names]  # before the world: all loyal
         flows = totals(self.records())
         table = pd.DataFrame(counts, columns=list(STATUS_NAMES))
         table.insert(0, "tier", names)
@@ -698,29 +412,7 @@ class DashboardState:
         if self.sim is None:
             return None
         if self._sample is None or self._sample.nodes.size > size:
-            import networkx as nx
-
-            graph, pop = self.sim.graph, self.sim.population
-            nodes = sample_nodes(graph.indptr, graph.indices, size, seed=self.sim.seed)
-            local = {int(node): k for k, node in enumerate(nodes)}
-            edges = [
-                (k, local[int(other)])
-                for k, node in enumerate(nodes)
-                for other in graph.neighbours(int(node))
-                if int(other) in local and local[int(other)] > k
-            ]
-            layout_graph = nx.Graph()
-            layout_graph.add_nodes_from(range(nodes.size))
-            layout_graph.add_edges_from(edges)
-            # Fixed seed: the picture does not jump between resets of the same world.
-            layout = nx.spring_layout(layout_graph, seed=self.sim.seed % 2**32, iterations=60)
-            xy = np.array([layout[k] for k in range(nodes.size)]).reshape(-1, 2)
-            self._sample = NetworkSample(
-                nodes=nodes, edges=np.array(edges, dtype=np.int64).reshape(-1, 2),
-                x=xy[:, 0], y=xy[:, 1],
-                tier=[pop.tier_names[k] for k in pop.tier[nodes]],
-                is_minder=pop.is_minder[nodes].copy(),
-            )
+            self._sample = layout_sample(self.sim, size)
         return self._sample
 
     def network_status(self) -> np.ndarray:
@@ -751,39 +443,3 @@ def _describe(exc: Exception) -> str:
     if isinstance(exc, ScenarioError):
         return str(exc)
     return f"{type(exc).__name__}: {exc}"
-
-
-def _frame(sim: Simulation | None, start: int = 0) -> pd.DataFrame:
-    """Records of steps ``start .. t-1``, built by :meth:`Records.to_frame` itself.
-
-    A view of the preallocated arrays from ``start`` on is handed to
-    ``to_frame``, so a poll costs the new steps only and the rows are computed
-    by the very code that writes ``records.parquet``.
-    """
-    if sim is None:
-        return pd.DataFrame()
-    records = sim.records
-    start = min(start, records.filled)
-    if start == 0:
-        return records.to_frame()
-    view = Records(0, records.tier_names)
-    view.counts = records.counts[start : records.filled]
-    view.p_detect = records.p_detect[start : records.filled]
-    view.filled = records.filled - start
-    frame = view.to_frame()
-    frame["step"] += start
-    return frame
-
-
-def _new_rows(sim: Simulation | None, start: int) -> pd.DataFrame:
-    """Rows of steps ``>= start``, with the flows summed since step 0 as ``cum_<flow>``."""
-    frame = _frame(sim, start)
-    if frame.empty or sim is None:
-        return frame
-    before = sim.records.counts[:start].sum(axis=0)  # (tier, field) totals up to start
-    tiers = frame["tier"].cat.codes.to_numpy()
-    grouped = frame.groupby("tier", observed=True, sort=False)
-    for name in FLOWS:
-        prior = before[:, COUNT_COLUMNS[name]][tiers] if start else 0
-        frame[f"cum_{name}"] = grouped[name].cumsum().to_numpy() + prior
-    return frame

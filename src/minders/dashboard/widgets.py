@@ -27,7 +27,7 @@ import annotated_types
 import pandas as pd
 from pydantic import BaseModel
 
-from minders.distributions import Beta, Constant, Normal, Uniform
+from minders.distributions import MODELS, Beta, Constant, Normal, Uniform
 from minders.scenario import ModelParams, NetworkParams, RunParams, Shock, Tier
 
 #: Distribution kinds and their models.
@@ -97,6 +97,11 @@ def _bounds(metadata: list[Any]) -> tuple[float | None, float | None, bool, bool
 
 
 def _number(value: float) -> str:
+    """A bound in a help text, as written in the schema (``1``, ``0.5``, ``1e+06``).
+
+    Not :func:`minders.formatting.format_number`: a bound is a literal of the
+    schema, which ``--set`` takes as typed, so it gets no thousands separators.
+    """
     return f"{value:g}"
 
 
@@ -124,9 +129,9 @@ def field_spec(model: type[BaseModel], name: str, path: str) -> FieldSpec:
     >>> from minders.scenario import Tier
     >>> spec = field_spec(Tier, "span", "tiers.residents.span")
     >>> spec.kind, spec.start, spec.end, spec.optional
-    ('int', 1, None, True)
+    ('int', 1, 2147483646, True)
     >>> print(spec.help)
-    Wards per minder (required with minded_by). Unit: wards per minder. At least 1.
+    Wards per minder (required with minded_by). Unit: wards per minder. Range [1, 2.14748e+09].
     >>> field_spec(Tier, "abroad", "tiers.residents.abroad").help
     "Share of the tier's positions posted abroad. Range [0, 1]."
     """
@@ -197,22 +202,18 @@ def distribution_specs(kind: str, path: str) -> list[FieldSpec]:
 
 
 def distribution_mean(dist: dict[str, Any]) -> float:
-    """The mean of a distribution dict (clipping of the normal aside).
+    """The mean of a distribution dict, from its model in :mod:`minders.distributions`.
+
+    Raises ``KeyError``, ``TypeError`` or ``ValueError`` for a half-edited
+    dict that is not a valid distribution (:func:`switch_distribution` then
+    falls back to a mean of 0.5).
 
     Examples
     --------
     >>> distribution_mean({"kind": "beta", "a": 1, "b": 3, "low": 0, "high": 2})
     0.5
     """
-    kind = dist.get("kind")
-    low, high = float(dist.get("low", 0.0)), float(dist.get("high", 1.0))
-    if kind == "constant":
-        return float(dist["value"])
-    if kind == "normal":
-        return float(dist["mean"])
-    if kind == "beta":
-        return low + (high - low) * float(dist["a"]) / (float(dist["a"]) + float(dist["b"]))
-    return (low + high) / 2
+    return float(MODELS[dist["kind"]].model_validate(dist).expectation())
 
 
 def switch_distribution(dist: dict[str, Any], kind: str) -> dict[str, Any]:
@@ -225,7 +226,7 @@ def switch_distribution(dist: dict[str, Any], kind: str) -> dict[str, Any]:
     """
     try:
         mean = distribution_mean(dist)
-    except (KeyError, TypeError, ValueError, ZeroDivisionError):
+    except (KeyError, TypeError, ValueError, ZeroDivisionError):  # half-edited
         mean = 0.5
     mean = 0.5 if not math.isfinite(mean) else round(mean, 6)
     low = float(dist.get("low", 0.0)) if isinstance(dist.get("low"), int | float) else 0.0
@@ -372,8 +373,8 @@ def label(text: str, style: str | None = None) -> dict[str, str]:
 
     Examples
     --------
-    >>> label("Run", "primary")  # doctest: +SKIP
-    {'label': 'Run', 'color': 'primary'}
+    >>> sorted(label("Run", "primary").values())
+    ['Run', 'primary']
     """
     import panel as pn
 
@@ -406,8 +407,8 @@ def make_widget(spec: FieldSpec, value: Any, on_change: OnChange,
     Examples
     --------
     >>> from minders.scenario import Tier
-    >>> w = make_widget(field_spec(Tier, "span", "tiers.r.span"), 30, print)  # doctest: +SKIP
-    >>> w.value = 40  # doctest: +SKIP
+    >>> w = make_widget(field_spec(Tier, "span", "tiers.r.span"), 30, print)
+    >>> w.value = 40
     tiers.r.span 40
     """
     import panel as pn
@@ -432,7 +433,12 @@ def make_widget(spec: FieldSpec, value: Any, on_change: OnChange,
             lambda v: None if v is None else float(v))
         return watch(widget, convert)
     if spec.kind == "bool":
-        box = watch(pn.widgets.Checkbox(value=bool(value), **common))
+        # A one-option CheckBoxGroup, not a Checkbox: Bokeh draws the Checkbox's text
+        # beside its input, not in a <label>, so the box would have no accessible name.
+        options = {k: v for k, v in common.items() if k not in ("label", "name")}
+        box = watch(pn.widgets.CheckBoxGroup(options=[spec.label], value=[spec.label] if value
+                                             else [], **options),
+                    lambda chosen: spec.label in chosen)
         return pn.Row(box, pn.widgets.TooltipIcon(value=spec.help), sizing_mode="stretch_width")
     if spec.kind == "choice":
         return watch(pn.widgets.Select(value=value, options=list(spec.options),
@@ -528,9 +534,9 @@ def build_form(data: dict[str, Any], on_change: OnChange,
     Examples
     --------
     >>> import minders
-    >>> scenario = minders.load_scenario("scenarios/pyongyang.toml")  # doctest: +SKIP
-    >>> form = build_form(scenario.model_dump(mode="json"), print)  # doctest: +SKIP
-    >>> [title for title, _ in form.sections]  # doctest: +SKIP
+    >>> scenario = minders.load_scenario("pyongyang")
+    >>> form = build_form(scenario.model_dump(mode="json"), print)
+    >>> [title for title, _ in form.sections]  # doctest: +ELLIPSIS
     ['Name and description', 'Run', 'Model', 'Network', 'Tier: residents', ...]
     """
     from minders.scenario import Scenario
