@@ -174,8 +174,8 @@ def test_ward_purges_follow_purge_rate():
     purge_rate = 0.3
     scenario = make_scenario(base={
         "run": {"steps": 60},
-        "model": {"informer_rate": 0.0, "beta": 0.0, "purge_rate": purge_rate, "fear_per_event": 0.0,
-                  "leak": 0.0},
+        "model": {"informer_rate": 0.0, "beta": 0.0, "purge_rate": purge_rate,
+                  "fear_per_event": 0.0, "leak": 0.0},
         "tiers": {
             "workers": {
                 "size": 3000, "minded_by": "minders", "span": 1, "abroad": 1.0,

@@ -27,7 +27,8 @@ class RunSpec:
 
     Examples
     --------
-    >>> RunSpec(run_id=7, point=2, replicate=1, seed=42, overrides={"model.fear_per_event": 0.1}).point
+    >>> RunSpec(run_id=7, point=2, replicate=1, seed=42,
+    ...         overrides={"model.fear_per_event": 0.1}).point
     2
     """
 
