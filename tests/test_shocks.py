@@ -21,8 +21,9 @@ KINDS = {
 @pytest.mark.parametrize("kind", list(KINDS))
 def test_shock_changes_only_its_window_and_tiers(kind):
     field, value = KINDS[kind]
-    calm = build_schedule(make_scenario({"shocks": []}), 30)
-    s = make_scenario({"shocks": [
+    # no scar: legitimacy back to its baseline at once when the window ends
+    calm = build_schedule(make_scenario({"shocks": [], "model": {"scar_half_life": 0}}), 30)
+    s = make_scenario({"model": {"scar_half_life": 0}, "shocks": [
         {"kind": kind, "start": 5, "end": 12, "value": value, "tiers": ["minders"]}
     ]})
     shocked = build_schedule(s, 30)

@@ -258,7 +258,7 @@ def plan(
     >>> result = plan(s, [0.5], replicates=2, max_span=4, extra_tiers=(0,),
     ...               upper_spans=[5], executor="serial")
     >>> int(result.cheapest(0.5)["headcount"])
-    2400
+    4500
     """
     from minders.experiments.design import run_seed
     from minders.experiments.executors import chunk_size, make_executor
