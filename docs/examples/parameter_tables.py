@@ -130,7 +130,9 @@ def bounds_of(section: str, name: str, field) -> str:
         return "—"
     left = "(" if low_open or low is None else "["
     right = ")" if high_open or high is None else "]"
-    return f"{left}{'−∞' if low is None else number(low)}, {'∞' if high is None else number(high)}{right}"
+    lower = "−∞" if low is None else number(low)
+    upper = "∞" if high is None else number(high)
+    return f"{left}{lower}, {upper}{right}"
 
 
 def unit_of(field) -> str:
