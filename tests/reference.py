@@ -250,7 +250,7 @@ def decide_reference(layout, agents, params, grievance, detection, signal, jail_
             unit = np.arange(start, end)
             members = unit[in_post[unit]]
             willing = members[wants[members]]
-            if members.size == 0 or willing.size < params.group_quorum * members.size:
+            if willing.size == 0 or willing.size < params.group_quorum * members.size:
                 continue
             stopped = u_int[m] < np.cumsum(d[willing])[-1] / willing.size
             goers = np.append(members, m) if wants[m] else members
@@ -265,7 +265,8 @@ def decide_reference(layout, agents, params, grievance, detection, signal, jail_
         rest = here[~gone_with_unit[here]]
         m = layout.minder[rest]
         follow = wants[rest] & (m >= 0) & (params.take_wards > 0.0) \
-            & (event[np.maximum(m, 0)] == DEFECTION) & (u_follow[rest] < params.take_wards)
+            & (DEFECTION <= event[np.maximum(m, 0)]) & (event[np.maximum(m, 0)] <= FOLLOW) \
+            & (u_follow[rest] < params.take_wards)
         tries = ~follow & wants[rest] & (u_opp[rest] < chance[rest])
         stopped = tries & (u_int[rest] < d[rest])
         act = ~follow & ~tries & ~(wants[rest] & agents.abroad[rest]) & acts[rest]
@@ -276,7 +277,8 @@ def decide_reference(layout, agents, params, grievance, detection, signal, jail_
         attempt[rest[stopped]] = True
         acting[rest[act]] = True
 
-    expected = np.bincount(k[decided & wants], weights=(chance * (1.0 - d))[decided & wants],
+    expected = np.bincount(k[decided & wants],
+                           weights=(np.minimum(chance, 1.0) * (1.0 - d))[decided & wants],
                            minlength=n_tiers)
 
     status = agents.status.copy()

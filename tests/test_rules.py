@@ -121,10 +121,6 @@ def test_renewal_redraws_binomial_many_hardships_per_step():
     assert stats.kstest(pop.hardship[pop.tier == 0], "uniform").pvalue > 1e-3
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "population.renew draws Binomial(n, renewal) slots WITH replacement and drops "
-    "duplicates, so the per-holder chance of a change is 1 - (1 - renewal/n)^n ~ "
-    "1 - exp(-renewal), not renewal as Tier.renewal promises (0.39 instead of 0.5 here)"))
 def test_renewal_changes_each_holder_with_chance_renewal_also_for_large_rates():
     rate, steps, n = 0.5, 100, 400
     scenario = make_scenario({"tiers.residents.renewal": rate}, base=OFF)
@@ -351,11 +347,6 @@ def test_a_unit_goes_together_iff_a_quorum_of_its_members_wants_to(quorum, stopp
     assert np.all(agents.status[before == JAILED] == JAILED)
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "kernels._unit_leaves (src/minders/kernels.py:655-658): with group_quorum = 0 (allowed) "
-    "a unit with no willing member passes 'willing < quorum * present' and is sent off, "
-    "and its interception chance detection_sum / willing divides by zero "
-    "(ZeroDivisionError inside decide)"))
 def test_a_unit_with_nobody_willing_stays_even_with_quorum_zero():
     sim = world()
     agents, values, params, flows = by_hand(sim, group_chance=np.array([1.0, 0.0]),
@@ -495,11 +486,6 @@ def test_realised_escapes_match_the_expected_flow():
     assert stats.ttest_1samp(gap, 0.0).pvalue > 1e-3
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "kernels.decide (src/minders/kernels.py:592) adds chance * (1 - d) to flows.expected "
-    "with chance = abroad/border_chance * opportunity unclipped; with an opportunity "
-    "multiplier > 1 (allowed: opportunity shocks only need value >= 0) the 'chance' "
-    "exceeds 1 and the expected flow overstates the escapes (min(1, chance) is meant)"))
 def test_expected_flow_is_a_probability_also_when_opportunity_is_multiplied():
     sim = world()
     agents, values, params, flows = by_hand(sim, opportunity=np.array([3.0, 3.0]),

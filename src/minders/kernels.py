@@ -593,7 +593,7 @@ def decide(
         family = params.family_weight if agents.family[i] else 0.0
         seen = 1.0 - (1.0 - d) ** params.act_visibility  # an open act is public
         if margin > 0.0:
-            flows.expected[k] += chance * (1.0 - d)
+            flows.expected[k] += min(1.0, chance) * (1.0 - d)
         if is_minder[i] and _unit_leaves(i, margin, layout, agents, params, values, flows):
             continue
         m = minder[i]

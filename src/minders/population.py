@@ -339,8 +339,8 @@ def renew(pop: Population, scenario: Scenario, rng_by_tier: dict) -> np.ndarray:
 
     Docs/model.md, '4.0 Release and refill'. In each tier the number of
     changes is Binomial(positions, ``renewal``) and the positions are chosen
-    uniformly (with replacement: a rare double draw changes one holder once),
-    so the cost is that of the changes, not of the population.
+    uniformly without replacement, so each holder changes with chance
+    ``renewal`` and the cost is that of the changes, not of the population.
 
     Returns
     -------
@@ -357,7 +357,7 @@ def renew(pop: Population, scenario: Scenario, rng_by_tier: dict) -> np.ndarray:
         count = int(rng.binomial(hi - lo, rate))
         if count == 0:
             continue
-        slots = np.unique(rng.integers(lo, hi, count))
+        slots = np.sort(rng.choice(hi - lo, count, replace=False)) + lo
         pop.hardship[slots] = scenario.tiers[name].hardship.sample(rng, slots.size)
         changed.append(slots)
     return np.concatenate(changed) if changed else np.zeros(0, dtype=np.int64)
