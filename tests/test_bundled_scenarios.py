@@ -40,3 +40,70 @@ def test_border_closure_cuts_defections():
     reopened = rec.query("step >= 292")["defections"].sum() / (416 - 292)
     assert closed_rate < 0.3 * open_rate
     assert reopened > closed_rate
+
+
+# --------------------------------------------------------------------------- baselines (model v2)
+# The bundled scenarios, with no shock and their burn-in, must not contradict the public
+# record (issue: "Re-set the bundled scenarios"); the sources are cited in their comments.
+def _baseline(stem: str, overrides: list[str], steps: int | None = None):
+    scenario = load_scenario(stem, overrides)
+    data = scenario.model_dump(mode="json")
+    data["shocks"] = []
+    if steps is not None:
+        data["run"]["steps"] = steps
+    from minders.kinds import validate_scenario
+
+    return validate_scenario(data)
+
+
+def _yearly(records, column, tiers, steps_per_year=52):
+    rows = records[records["tier"].astype(str).isin(tiers)]
+    years = (records["step"].max() + 1) / steps_per_year
+    return rows[column].sum() / years
+
+
+@pytest.mark.parametrize(("stem", "overrides"), [
+    ("pyongyang", ["tiers.residents.size=15000"]),
+    ("overseas_workers", []),
+    ("border_closure", ["tiers.borderlanders.size=20000"]),
+])
+def test_no_tier_is_more_than_one_percent_in_jail_at_baseline(stem, overrides):
+    scenario = _baseline(stem, overrides, steps=156)
+    for seed in (1, 2):
+        rec = simulate(scenario, seed=seed).records
+        share = (rec["jailed"] / (rec["in_post"] + rec["jailed"]).clip(lower=1)).max()
+        assert share < 0.01, (stem, seed, share)
+
+
+def test_overseas_workers_escape_at_the_documented_rate_some_in_groups():
+    """1-30 escapes a year per 100,000 workers, some of them whole teams."""
+    scenario = _baseline("overseas_workers", [])
+    workers = [t for t in scenario.tiers if t.startswith("workers")]
+    rates, groups = [], 0
+    for seed in range(1, 5):
+        rec = simulate(scenario, seed=seed).records
+        posts = rec[rec["tier"].astype(str).isin(workers)].groupby("step")["in_post"].sum().mean()
+        rates.append(_yearly(rec, "defections", workers) / posts * 1e5)
+        groups += int(rec["groups"].sum())
+    assert 1 <= sum(rates) / len(rates) <= 30, rates
+    assert groups >= 1
+
+
+def test_border_arrests_are_within_a_factor_of_ten_of_escapes():
+    scenario = _baseline("border_closure", ["tiers.borderlanders.size=30000"], steps=156)
+    rec = simulate(scenario, seed=1).records
+    escapes = _yearly(rec, "defections", ["borderlanders"])
+    caught = _yearly(rec, "arrests", ["borderlanders"]) \
+        + _yearly(rec, "interceptions", ["borderlanders"])
+    assert escapes > 0 and caught > 0
+    assert 0.1 <= caught / escapes <= 10, (caught, escapes)
+
+
+def test_pyongyang_elites_and_minders_defect_at_least_once_a_year():
+    """At the scenario's 1:5 scale of the central elite: ~2 a year (10.7 a year nationally)."""
+    scenario = _baseline("pyongyang", ["tiers.residents.size=15000"], steps=260)
+    rates = [
+        _yearly(simulate(scenario, seed=seed).records, "defections", ["elites", "minders"])
+        for seed in (1, 2, 3)
+    ]
+    assert sum(rates) / len(rates) >= 1, rates

@@ -101,7 +101,8 @@ def wide_rows(rows: pd.DataFrame, tiers: list[str]) -> dict[str, list[float]]:
     --------
     >>> import pandas as pd
     >>> rows = pd.DataFrame({"step": [0], "tier": ["a"], "loyal": [3], "falsifying": [1],
-    ...     "active": [0], "jailed": [0], "purged": [0], "defected": [0], "defections": [0],
+    ...     "active": [0], "jailed": [0], "purged": [0], "repatriated": [0], "defected": [0],
+    ...     "defections": [0],
     ...     "cum_defections": [0], "measured_discontent": [0.0], "true_discontent": [0.25],
     ...     "minders_per_ward": [0.1]})
     >>> wide_rows(rows, ["a"])["t0_falsifying"]

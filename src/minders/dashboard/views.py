@@ -22,7 +22,7 @@ ACCENT = "#1f3a5f"
 #: One colour per status, used in every view (also the charts' colours).
 STATUS_COLORS = {
     "loyal": "#4e79a7", "falsifying": "#f2b134", "active": "#e15759",
-    "jailed": "#8c8c8c", "purged": "#9c6ead", "defected": "#2f9e6e",
+    "jailed": "#8c8c8c", "purged": "#9c6ead", "repatriated": "#b07aa1", "defected": "#2f9e6e",
 }
 
 PAGE_CSS = """
