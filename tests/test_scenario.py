@@ -218,7 +218,7 @@ def test_a_long_chain_of_tiers_validates_in_linear_time():
     scenario = validate_scenario({"tiers": chain})
     depths = scenario.tier_depths()
     assert depths["t999"] == 0 and depths["t0"] == 999
-    with pytest.raises(ScenarioError, match="at most 1000"):
+    with pytest.raises(ScenarioError, match="at most 1,000"):
         validate_scenario({"tiers": {**chain, "extra": {"size": 1}}})
 
 
