@@ -18,6 +18,7 @@ SRC = Path(__file__).resolve().parents[1] / "src" / "minders"
 LAYERS: list[tuple[str, ...]] = [
     # 0: foundations, shared by everything
     ("minders.errors", "minders.formatting", "minders.codes", "minders.streams",
+     "minders.helper_signals",
      "minders.scenarios", "minders.data"),
     # 1: what every scenario kind shares
     ("minders.distributions", "minders.spec"),

@@ -196,18 +196,21 @@ class LocalExecutor:
         from multiprocessing import resource_tracker
 
         context = multiprocessing.get_context(self.start_method)
-        with _sigint_ignored():
-            # Helper processes started now inherit the ignored SIGINT: the fork server
-            # imports the engine before it ignores SIGINT itself, and its children
-            # restore the handler it started with, so a Ctrl-C during start-up would
-            # otherwise print their tracebacks after ours.
-            resource_tracker.ensure_running()
-            if self.start_method == "forkserver":
-                from multiprocessing import forkserver
+        # The parent keeps its own Ctrl-C handler all along (ignoring SIGINT here, even
+        # for a moment, loses a Ctrl-C: numpy's BLAS threads would take and drop it). The
+        # helpers ignore it themselves: the resource tracker at once, the fork server as
+        # its first preload (before it imports the engine, which takes seconds), and the
+        # workers from birth, since they restore the handler the server started with.
+        resource_tracker.ensure_running()
+        if self.start_method == "forkserver":
+            from multiprocessing import forkserver
 
-                # Workers fork from a server that has already imported the engine: fast starts.
-                context.set_forkserver_preload(["minders.experiments.runner", "minders.engine"])
-                forkserver.ensure_running()
+            # Workers fork from a server that has already imported the engine: fast starts.
+            context.set_forkserver_preload(
+                ["minders.helper_signals", "minders.experiments.runner",
+                 "minders.engine"]
+            )
+            forkserver.ensure_running()
         self._pool = ProcessPoolExecutor(
             max_workers=self.workers, mp_context=context, initializer=_init_worker,
             initargs=(os.getpid(),),
@@ -224,9 +227,15 @@ class LocalExecutor:
         # Interrupted or failed: drop queued chunks and stop the running ones now;
         # finished chunks are already saved, the rest run again on resume.
         pool.shutdown(wait=False, cancel_futures=True)
-        for process in list((getattr(pool, "_processes", None) or {}).values()):
+        processes = list((getattr(pool, "_processes", None) or {}).values())
+        for process in processes:
             with contextlib.suppress(Exception):
                 process.terminate()
+        # Wait for them to go: a worker still starting when this process exits would find
+        # the pool's semaphores gone and print a traceback after our one line.
+        for process in processes:
+            with contextlib.suppress(Exception):
+                process.join(timeout=5)
 
     def map(self, fn: Callable[[T], R], tasks: Iterable[T]) -> Iterator[R]:
         """Submit every task, then yield results as they complete."""
@@ -234,8 +243,9 @@ class LocalExecutor:
 
         if self._pool is None:
             raise RuntimeError("use the executor in a with-block")
-        with _sigint_ignored():  # spawn-started workers are created here: they inherit it
-            futures = [self._pool.submit(fn, task) for task in tasks]
+        # Workers start here; they ignore SIGINT from birth (forked from the quiet fork
+        # server) or from their initializer (spawned, where fork servers do not exist).
+        futures = [self._pool.submit(fn, task) for task in tasks]
         try:
             for future in as_completed(futures):
                 yield future.result()
@@ -348,12 +358,11 @@ class DaskExecutor:
 
 @contextlib.contextmanager
 def _sigint_ignored() -> Iterator[None]:
-    """Ignore SIGINT while child processes start, so that they ignore it too.
+    """Ignore SIGINT while a Dask local cluster starts its processes, so they ignore it too.
 
-    Ctrl-C reaches the whole process group. The parent keeps what is saved
-    and stops the workers; workers that also caught it would print tracebacks
-    of their own. An ignored signal stays ignored across ``exec``, and Python
-    then installs no handler of its own for it.
+    Ctrl-C reaches the whole process group; the sweep stops the cluster itself.
+    A Ctrl-C in this short window is lost (the local executor needs no such
+    window: see :mod:`minders.helper_signals`).
     """
     import threading
 
