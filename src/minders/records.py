@@ -85,12 +85,16 @@ class Records:
         self.jail_occupancy[step] = jailed / jail_capacity if jail_capacity > 0 else np.nan
         self.filled = max(self.filled, step + 1)
 
-    def to_frame(self) -> pd.DataFrame:
-        """The records as a tidy pandas DataFrame (one row per step and tier)."""
-        counts = self.counts[: self.filled]
+    def to_frame(self, start: int = 0) -> pd.DataFrame:
+        """The records as a tidy pandas DataFrame (one row per step and tier).
+
+        ``start`` leaves out the steps before it (the dashboard's new rows).
+        """
+        start = min(max(0, start), self.filled)
+        counts = self.counts[start : self.filled]
         steps, tiers = counts.shape[:2]
         frame: dict[str, np.ndarray] = {
-            "step": np.repeat(np.arange(steps, dtype=np.int64), tiers),
+            "step": np.repeat(np.arange(start, start + steps, dtype=np.int64), tiers),
             "tier": np.tile(np.array(self.tier_names, dtype=object), steps),
         }
         for name, column in COUNT_COLUMNS.items():
@@ -104,10 +108,10 @@ class Records:
         frame["true_discontent"] = true.reshape(-1)
         frame["surprise_gap"] = (true - measured).reshape(-1)
         frame["minders_per_ward"] = per_ward.reshape(-1)
-        frame["p_detect"] = self.p_detect[: self.filled].reshape(-1)
-        frame["expected_defections"] = self.expected[: self.filled].reshape(-1)
+        frame["p_detect"] = self.p_detect[start : self.filled].reshape(-1)
+        frame["expected_defections"] = self.expected[start : self.filled].reshape(-1)
         # Regime-wide: the same on every tier's row of a step.
-        frame["jail_occupancy"] = np.repeat(self.jail_occupancy[: self.filled], tiers)
+        frame["jail_occupancy"] = np.repeat(self.jail_occupancy[start : self.filled], tiers)
         table = pd.DataFrame(frame)
         table["tier"] = pd.Categorical(table["tier"], categories=list(self.tier_names))
         return table

@@ -12,6 +12,7 @@ import pandas as pd
 import pytest
 
 import minders
+from minders.codes import STATUS_NAMES
 from minders.dashboard.state import NETWORK_SAMPLE, records_digest
 from minders.scenario import Scenario
 
@@ -41,7 +42,7 @@ def test_a_small_world_is_built_at_once_and_shown(page):
     assert 'data-status="ready"' in page.status_pane.object
     assert shown_state(page)["step"] == 0
     assert page.network.count == NETWORK_SAMPLE < page.state.positions
-    assert len(page.hierarchy.bars.data["left"]) == 3 * 6  # tiers x statuses
+    assert len(page.hierarchy.bars.data["left"]) == 3 * len(STATUS_NAMES)  # tiers x statuses
     assert card_class("Tier: residents") == "mf-card-tier-residents"
 
 

@@ -31,8 +31,8 @@ def _bounds(model, name):
     for item in model.model_fields[name].metadata:
         if isinstance(item, annotated_types.Ge | annotated_types.Gt):
             lower = getattr(item, "ge", getattr(item, "gt", None))
-        if isinstance(item, annotated_types.Le):
-            upper = item.le
+        if isinstance(item, annotated_types.Le | annotated_types.Lt):
+            upper = getattr(item, "le", getattr(item, "lt", None))
     return lower, upper
 
 

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 
 import pandas as pd
 
-from minders.records import COUNT_COLUMNS, FLOWS, STOCKS, Records
+from minders.records import COUNT_COLUMNS, FLOWS, STOCKS
 
 if TYPE_CHECKING:
     from minders.engine import Simulation
@@ -90,17 +90,7 @@ def frame_since(sim: Simulation | None, start: int = 0) -> pd.DataFrame:
     """
     if sim is None:
         return pd.DataFrame()
-    records = sim.records
-    start = min(start, records.filled)
-    if start == 0:
-        return records.to_frame()
-    view = Records(0, records.tier_names)
-    view.counts = records.counts[start : records.filled]
-    view.p_detect = records.p_detect[start : records.filled]
-    view.filled = records.filled - start
-    frame = view.to_frame()
-    frame["step"] += start
-    return frame
+    return sim.records.to_frame(start)
 
 
 def new_rows(sim: Simulation | None, start: int) -> pd.DataFrame:
