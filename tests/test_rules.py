@@ -365,7 +365,11 @@ def test_failure_belief_closed_form():
     agents.seen_success[:] = rng.exponential(3.0, n) * (rng.random(n) < 0.7)
     agents.seen_failure[:] = rng.exponential(3.0, n) * (rng.random(n) < 0.7)
     perceived = rng.random(n)
-    got = np.array([kernels._failure_belief(i, perceived[i], agents, params) for i in range(n)])
+    got = np.array([
+        kernels._failure_belief(perceived[i], agents.seen_success[i], agents.seen_failure[i],
+                                params.success_prior, params.success_strength)
+        for i in range(n)
+    ])
     b = (0.7 * 6.0 + agents.seen_success) / (6.0 + agents.seen_success + agents.seen_failure)
     np.testing.assert_allclose(got, np.minimum(1.0, perceived * (1.0 - b) / 0.3), rtol=1e-12)
     nothing = (agents.seen_success == 0) & (agents.seen_failure == 0)
@@ -410,8 +414,13 @@ def test_expected_purge_stake_closed_form(rate):
     exposure = rng.exponential(2.0, n) * (rng.random(n) < 0.8)
 
     def margins():
-        return np.array([kernels._leave_margin(i, layout.tier[i], 0.0, 0.0, layout, agents,
-                                               params, values) for i in range(n)])
+        holders = (agents.seen_success, agents.seen_failure, agents.exposure,
+                   agents.risk_aversion, agents.threshold)
+        rule = (params.beta, params.pull, params.success_prior, params.success_strength,
+                params.purge_stake, params.purge_rate)
+        return np.array([kernels._leave_margin(i, layout.tier[i], 0.0, 0.0, 0.0, holders, rule,
+                                               values.signal, layout.is_minder)
+                         for i in range(n)])
 
     without = margins()
     agents.exposure[:] = exposure

@@ -332,38 +332,41 @@ def _perceived(detection, fear):
 
 
 @nb.njit(inline="always", cache=True)
-def _failure_belief(i, perceived, agents, params):
+def _failure_belief(perceived, seen_success, seen_failure, prior, strength):
     """Perceived chance that an attempt to leave fails, after the escapes the holder saw.
 
     The belief that leaving works is Beta(prior mean, prior weight) updated
     with the (fading) successes and failures seen; the perceived detection is
     scaled by how much worse than the prior the holder now thinks leaving
     fails, so with nothing seen it is the perceived detection itself.
+    (Helpers take scalars: Numba copies named tuples passed to small helpers,
+    which made the decision step 30x slower.)
     """
-    prior = params.success_prior
-    strength = params.success_strength
-    success = (prior * strength + agents.seen_success[i]) / (
-        strength + agents.seen_success[i] + agents.seen_failure[i]
-    )
+    if seen_success == 0.0 and seen_failure == 0.0:  # nothing seen: the prior, q = perceived
+        return perceived
+    success = (prior * strength + seen_success) / (strength + seen_success + seen_failure)
     return min(1.0, perceived * (1.0 - success) / (1.0 - prior))
 
 
 @nb.njit(inline="always", cache=True)
-def _leave_margin(i, k, g, perceived, layout, agents, params, values):
+def _leave_margin(i, k, g, perceived, family, agents, params, values, is_minder):
     """net_i - T_i of the decision to leave; it wants to leave when positive.
 
     net_i = G + beta s + pull + stake - R q (1 + phi family), with q the
     perceived chance of failing (:func:`_failure_belief`) and, for a minder,
     stake = purge_stake (1 - (1 - purge_rate)^exposure), its expected purge.
+    ``agents``, ``params`` and ``values`` are the kernels' named tuples,
+    unpacked by the caller into plain tuples of what is read here.
     """
-    q = _failure_belief(i, perceived, agents, params)
-    family = params.family_weight if agents.family[i] else 0.0
+    seen_success, seen_failure, exposure, risk_aversion, threshold = agents
+    beta, pull, prior, strength, purge_stake, purge_rate = params
+    signal = values
+    q = _failure_belief(perceived, seen_success[i], seen_failure[i], prior, strength)
     stake = 0.0
-    if layout.is_minder[i] and agents.exposure[i] > 0.0:
-        stake = params.purge_stake * (1.0 - (1.0 - params.purge_rate) ** agents.exposure[i])
-    net = (g + params.beta[k] * values.signal[i] + params.pull[k] + stake
-           - agents.risk_aversion[i] * q * (1.0 + family))
-    return net - agents.threshold[i]
+    if is_minder[i] and exposure[i] > 0.0:
+        stake = purge_stake * (1.0 - (1.0 - purge_rate) ** exposure[i])
+    net = g + beta[k] * signal[i] + pull[k] + stake - risk_aversion[i] * q * (1.0 + family)
+    return net - threshold[i]
 
 
 @nb.njit(cache=True)
@@ -574,10 +577,27 @@ def decide(
         Writes ``expected`` and ``groups``; uses up ``jail_room``.
     """
     status, tier, minder, is_minder = agents.status, layout.tier, layout.minder, layout.is_minder
-    abroad, last_act = agents.abroad, agents.last_act
-    grievance, detection, event = values.grievance, values.detection, values.event
-    step = params.step
-    flows.expected[:] = 0.0
+    abroad, last_act, fear, family = agents.abroad, agents.last_act, agents.fear, agents.family
+    threshold, risk_aversion = agents.threshold, agents.risk_aversion
+    grievance, detection, event, signal = (
+        values.grievance, values.detection, values.event, values.signal,
+    )
+    step, beta, opportunity = params.step, params.beta, params.opportunity
+    abroad_chance, border_chance = params.abroad_chance, params.border_chance
+    group_chance, ward_start, ward_end = params.group_chance, layout.ward_start, layout.ward_end
+    family_weight, take_wards, visibility = (
+        params.family_weight, params.take_wards, params.act_visibility,
+    )
+    # What the leaving rule reads, as plain tuples (see _failure_belief).
+    holders = (agents.seen_success, agents.seen_failure, agents.exposure, risk_aversion,
+               threshold)
+    rule = (beta, params.pull, params.success_prior, params.success_strength,
+            params.purge_stake, params.purge_rate)
+    jail = (params.key_jail, params.max_jail)
+    state = (status, agents.vacated_at, agents.jail_until, last_act, abroad)
+    jail_room = flows.jail_room
+    expected = flows.expected
+    expected[:] = 0.0
     flows.groups[:] = 0
     event[:] = NONE
     for i in range(status.size):
@@ -586,36 +606,53 @@ def decide(
         k = tier[i]
         g = grievance[i]
         d = detection[i]
-        perceived = _perceived(d, agents.fear[i])
-        margin = _leave_margin(i, k, g, perceived, layout, agents, params, values)
-        chance = (params.abroad_chance[k] if abroad[i] else params.border_chance[k]) \
-            * params.opportunity[k]
-        family = params.family_weight if agents.family[i] else 0.0
-        seen = 1.0 - (1.0 - d) ** params.act_visibility  # an open act is public
+        perceived = _perceived(d, fear[i])
+        fam = family_weight if family[i] else 0.0
+        margin = _leave_margin(i, k, g, perceived, fam, holders, rule, signal, is_minder)
+        chance = (abroad_chance[k] if abroad[i] else border_chance[k]) * opportunity[k]
         if margin > 0.0:
-            flows.expected[k] += min(1.0, chance) * (1.0 - d)
-        if is_minder[i] and _unit_leaves(i, margin, layout, agents, params, values, flows):
+            expected[k] += min(1.0, chance) * (1.0 - d)
+        if is_minder[i] and group_chance[tier[ward_start[i]]] > 0.0 \
+                and ward_end[i] > ward_start[i] and abroad[ward_start[i]] \
+                and _unit_leaves(i, margin, layout, agents, params, values, flows):
             continue
         m = minder[i]
-        if margin > 0.0 and m >= 0 and DEFECTION <= event[m] <= FOLLOW \
-                and params.take_wards > 0.0 \
-                and uniform(params.key_follow, step, i) < params.take_wards:
+        if margin > 0.0 and m >= 0 and DEFECTION <= event[m] <= FOLLOW and take_wards > 0.0 \
+                and uniform(params.key_follow, step, i) < take_wards:
             _leave(i, FOLLOW, agents, event, step)
         elif margin > 0.0 and uniform(params.key_opportunity, step, i) < chance:
             if uniform(params.key_intercept, step, i) < d:
-                _caught(i, True, params, agents, layout, event, flows)
+                _caught(i, True, step, jail, state, is_minder, event, jail_room)
             else:
                 _leave(i, DEFECTION, agents, event, step)
-        elif not (margin > 0.0 and abroad[i]) and g + params.beta[k] * values.signal[i] \
-                - agents.risk_aversion[i] * _perceived(seen, agents.fear[i]) * (1.0 + family) \
-                > agents.threshold[i]:
+        elif not (margin > 0.0 and abroad[i]) and _acts(
+                g + beta[k] * signal[i] - threshold[i], d, visibility, fear[i],
+                risk_aversion[i], fam):
             last_act[i] = step
-            if uniform(params.key_arrest, step, i) < seen:
-                _caught(i, False, params, agents, layout, event, flows)
+            if uniform(params.key_arrest, step, i) < _act_detection(d, visibility):
+                _caught(i, False, step, jail, state, is_minder, event, jail_room)
             if status[i] < JAILED:  # not caught, or no room in jail
                 status[i] = ACTIVE
         else:
-            status[i] = _quiet_status(g, agents.threshold[i])
+            status[i] = _quiet_status(g, threshold[i])
+
+
+@nb.njit(inline="always", cache=True)
+def _act_detection(d, visibility):
+    """Chance that an open act is seen: 1 - (1 - d)^v, an act being public."""
+    return 1.0 - (1.0 - d) ** visibility if d > 0.0 else 0.0
+
+
+@nb.njit(inline="always", cache=True)
+def _acts(push, d, visibility, fear, risk_aversion, family):
+    """Whether the holder acts openly: push = G + beta s - T > R a~ (1 + phi family).
+
+    Cheap tests first: with no push above the threshold nothing else matters.
+    """
+    if push <= 0.0:
+        return False
+    seen = _perceived(_act_detection(d, visibility), fear)
+    return push > risk_aversion * seen * (1.0 + family)
 
 
 @nb.njit(inline="always", cache=True)
@@ -648,61 +685,74 @@ def _unit_leaves(m, margin_m, layout, agents, params, values, flows):
     present = 0
     willing = 0
     detection_sum = 0.0
+    holders = (agents.seen_success, agents.seen_failure, agents.exposure, agents.risk_aversion,
+               agents.threshold)
+    rule = (params.beta, params.pull, params.success_prior, params.success_strength,
+            params.purge_stake, params.purge_rate)
     for w in range(start, end):
         if agents.status[w] >= JAILED:
             continue
         present += 1
         g = values.grievance[w]
         perceived = _perceived(values.detection[w], agents.fear[w])
-        if _leave_margin(w, kw, g, perceived, layout, agents, params, values) > 0.0:
+        fam = params.family_weight if agents.family[w] else 0.0
+        if _leave_margin(w, kw, g, perceived, fam, holders, rule, values.signal,
+                         layout.is_minder) > 0.0:
             willing += 1
             detection_sum += values.detection[w]
     if willing == 0 or willing < params.group_quorum * present:
         return False  # (a quorum of 0 still needs one member who wants to go)
     minder_goes = margin_m > 0.0
     stopped = uniform(params.key_intercept, step, m) < detection_sum / willing
+    jail = (params.key_jail, params.max_jail)
+    state = (agents.status, agents.vacated_at, agents.jail_until, agents.last_act, agents.abroad)
     flows.groups[kw] += 0 if stopped else 1
     for w in range(start, end):
         if agents.status[w] < JAILED:
             if stopped:
-                _caught(w, True, params, agents, layout, values.event, flows)
+                _caught(w, True, step, jail, state, layout.is_minder, values.event,
+                        flows.jail_room)
             else:
                 _leave(w, GROUP_DEFECTION, agents, values.event, step)
     if minder_goes:
         if stopped:
-            _caught(m, True, params, agents, layout, values.event, flows)
+            _caught(m, True, step, jail, state, layout.is_minder, values.event,
+                    flows.jail_room)
         else:
             _leave(m, GROUP_DEFECTION, agents, values.event, step)
     return minder_goes
 
 
 @nb.njit(inline="always", cache=True)
-def _caught(i, attempt, params, agents, layout, event, flows):
+def _caught(i, attempt, step, jail, state, is_minder, event, jail_room):
     """The outcome for a holder caught leaving (``attempt``) or acting.
 
     A minder is purged (its post falls vacant); a worker abroad is sent home
     (the post abroad falls vacant); anyone else is jailed for 1..max_jail
-    steps while there is room in jail, else stays free.
+    steps while there is room in jail, else stays free. ``jail`` is
+    (key_jail, max_jail); ``state`` is (status, vacated_at, jail_until,
+    last_act, abroad), unpacked by the caller (see :func:`_failure_belief`).
     """
-    step = params.step
-    if layout.is_minder[i]:
-        agents.status[i] = PURGED
-        agents.vacated_at[i] = step
+    key_jail, max_jail = jail
+    status, vacated_at, jail_until, last_act, abroad = state
+    if is_minder[i]:
+        status[i] = PURGED
+        vacated_at[i] = step
         event[i] = CAUGHT_PURGED if attempt else ARREST_PURGED
-    elif agents.abroad[i]:
-        agents.status[i] = REPATRIATED
-        agents.vacated_at[i] = step
+    elif abroad[i]:
+        status[i] = REPATRIATED
+        vacated_at[i] = step
         event[i] = INTERCEPTION_REPATRIATED if attempt else ARREST_REPATRIATED
-    elif flows.jail_room[0] > 0:
-        flows.jail_room[0] -= 1
-        agents.status[i] = JAILED
-        agents.jail_until[i] = step + 1 + int(uniform(params.key_jail, step, i) * params.max_jail)
+    elif jail_room[0] > 0:
+        jail_room[0] -= 1
+        status[i] = JAILED
+        jail_until[i] = step + 1 + int(uniform(key_jail, step, i) * max_jail)
         event[i] = INTERCEPTION if attempt else ARREST
     else:  # no room: turned back, or left free
         event[i] = INTERCEPTION_FAILED if attempt else ARREST_FAILED
         if attempt:
-            agents.status[i] = ACTIVE
-            agents.last_act[i] = step
+            status[i] = ACTIVE
+            last_act[i] = step
 
 
 @nb.njit(cache=True)
