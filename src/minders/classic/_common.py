@@ -23,8 +23,9 @@ from minders.spec import MAX_SEED, MAX_STEPS, ScenarioBase
 #: anything as NaN, and an infinite threshold or density is a typo, not a model.
 STRICT = ConfigDict(extra="forbid", validate_assignment=True, allow_inf_nan=False)
 
-#: Most people of the complete-population models (Granovetter, Kuran): 40 bytes each.
-MAX_PEOPLE = 1_000_000_000
+#: Most people of the complete-population models (Granovetter, Kuran): 40 bytes each, and
+#: a step over 10^8 of them already takes tens of seconds.
+MAX_PEOPLE = 10_000_000
 
 #: A share written as 0.03 counts as reached by 3 agents of 100: comparisons of
 #: thresholds with shares allow this much rounding error.
