@@ -22,7 +22,7 @@ from minders.dashboard.widgets import (
 )
 from minders.scenario import ShockKind
 
-INTRO = ('<div class="minders-box minders-info">Timed events (MODEL.md, "Shocks"). Edit a '
+INTRO = ('<div class="minders-box minders-info">Timed events (docs/model.md, "5. Shocks"). Edit a '
          "cell and press Enter; every edit is validated like <code>minders run</code>. "
          "Shock windows are shaded on the charts.</div>")
 
