@@ -25,6 +25,7 @@ def _load(name: str):
 @pytest.mark.parametrize(("script", "rewrite"), [
     ("parameter_tables", "replace_fragment"),
     ("model_v2_speed", "rewrite"),
+    ("fuzz_result", "rewrite"),
 ])
 def test_generated_docs_are_fresh(script, rewrite):
     module = _load(script)
