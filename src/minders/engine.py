@@ -195,6 +195,8 @@ class Simulation:
         back = np.concatenate([released, refill])
         if back.size:  # back in post, quiet until this step's decision
             kernels.settle(back, self.layout, self.agents, params.legitimacy)
+        # In jail now: last step's count (its tally) less those just released.
+        self._jailed = int(self._tally[:, JAILED].sum()) - released.size
 
     def _grievance(self, params: kernels.StepParams) -> None:
         """Stage 1: the grievance of every position."""
@@ -206,8 +208,7 @@ class Simulation:
 
     def _decide(self, params: kernels.StepParams) -> None:
         """Stage 3: decisions and their outcomes, with the room left in jail."""
-        jailed = int(np.count_nonzero(self.population.status == JAILED))
-        self.flows.jail_room[0] = max(0, self.jail_capacity - jailed)
+        self.flows.jail_room[0] = max(0, self.jail_capacity - self._jailed)
         kernels.decide(self.layout, self.agents, params, self.values, self.flows)
 
     def _respond(self, params: kernels.StepParams) -> None:

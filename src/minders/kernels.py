@@ -612,8 +612,8 @@ def decide(
         chance = (abroad_chance[k] if abroad[i] else border_chance[k]) * opportunity[k]
         if margin > 0.0:
             expected[k] += min(1.0, chance) * (1.0 - d)
-        if is_minder[i] and group_chance[tier[ward_start[i]]] > 0.0 \
-                and ward_end[i] > ward_start[i] and abroad[ward_start[i]] \
+        if is_minder[i] and ward_end[i] > ward_start[i] and abroad[ward_start[i]] \
+                and group_chance[tier[ward_start[i]]] > 0.0 \
                 and _unit_leaves(i, margin, layout, agents, params, values, flows):
             continue
         m = minder[i]
@@ -673,14 +673,13 @@ def _unit_leaves(m, margin_m, layout, agents, params, values, flows):
     post want to leave. All its wards in post go, and the minder if it wants
     to; they are stopped together with the mean detection of the willing.
     Returns True when the minder has gone (or been caught) with its unit.
+    :func:`decide` calls it only for a minder with wards abroad whose tier
+    has a ``group_chance`` above 0.
     """
     start, end = layout.ward_start[m], layout.ward_end[m]
-    if end <= start or not agents.abroad[start]:
-        return False
     kw = layout.tier[start]
     step = params.step
-    if params.group_chance[kw] <= 0.0 or \
-            uniform(params.key_group, step, m) >= params.group_chance[kw] * params.opportunity[kw]:
+    if uniform(params.key_group, step, m) >= params.group_chance[kw] * params.opportunity[kw]:
         return False
     present = 0
     willing = 0
