@@ -9,6 +9,7 @@ scenario may instead load a graph from an edge list or a GraphML file.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -167,11 +168,25 @@ def load_graph(path: str | Path, n: int) -> Graph:
     Nodes are the positions ``0..n-1`` in tier order (top tier first). In a
     GraphML file, integer node ids are used as positions; other ids are taken
     in the file's order.
+
+    The last graph read is kept, keyed by the file's path, size and change
+    time: the checks before a run read the file in full, and the run then
+    builds from the same graph instead of parsing it again. (The engine only
+    reads a graph's arrays.)
     """
     path = Path(path)
     field = "network.file"
     if not path.is_file():
         raise ScenarioError(field, str(path), "an existing graph file")
+    stat = path.stat()
+    return _read_graph(str(path), stat.st_size, stat.st_mtime_ns, n)
+
+
+@functools.lru_cache(maxsize=1)
+def _read_graph(name: str, size: int, mtime_ns: int, n: int) -> Graph:
+    """Parse the graph file ``name`` (``size`` and ``mtime_ns`` only key the cache)."""
+    path = Path(name)
+    field = "network.file"
     suffix = path.suffix.lower()
     if suffix == ".graphml":
         import networkx as nx
