@@ -12,7 +12,7 @@ import json
 import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.table import Table
@@ -51,27 +51,29 @@ def register(app: typer.Typer) -> None:
     app.command("schema")(schema)
 
 
-def integer_option(text: str | None, flag: str, low: int, high: int) -> int | None:
-    """Read an integer flag given as text, so a bad value gets the one-line error.
+def integer_option(text: str | None, flag: str, check: Callable[[Any, str], int]) -> int | None:
+    """Read an integer flag given as text and check it, so a bad value gets the one-line error.
+
+    ``check`` is the library's own check of the value (:func:`minders.kinds.check_seed`,
+    :func:`minders.kinds.check_steps`), which names ``flag`` in its message.
 
     Examples
     --------
-    >>> integer_option("12", "--steps", 1, 100)
+    >>> from minders.kinds import check_steps
+    >>> integer_option("12", "--steps", check_steps)
     12
-    >>> integer_option("abc", "--steps", 1, 100)
+    >>> integer_option("abc", "--steps", check_steps)
     Traceback (most recent call last):
     ...
-    minders.errors.ScenarioError: --steps: expected an integer in [1, 100], got 'abc'
+    minders.errors.ScenarioError: --steps: expected an integer in [1, 10,000,000], got 'abc'
     """
     if text is None:
         return None
     try:
-        value = int(text.replace("_", ""))
+        value: Any = int(text.replace("_", ""))
     except ValueError:
-        raise ScenarioError(flag, text, f"an integer in [{low}, {high}]") from None
-    if not low <= value <= high:
-        raise ScenarioError(flag, value, f"an integer in [{low}, {high}]")
-    return value
+        value = text  # not a number: the check says what was expected
+    return check(value, flag)
 
 
 def run(
@@ -88,8 +90,8 @@ def run(
     from minders import kinds
 
     with user_errors():
-        seed_value = integer_option(seed, "--seed", 0, kinds.MAX_SEED)
-        steps_value = integer_option(steps, "--steps", 1, kinds.MAX_STEPS)
+        seed_value = integer_option(seed, "--seed", kinds.check_seed)
+        steps_value = integer_option(steps, "--steps", kinds.check_steps)
         spec = kinds.load_scenario(scenario, set_ or [])
         kind = kinds.of(spec)
         kind.checks(spec, steps_value)
