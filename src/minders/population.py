@@ -14,12 +14,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from minders.codes import JAILED as JAILED  # re-exported for callers not yet moved to minders.codes
 from minders.codes import LOYAL, NEVER, TALLY_FIELDS
-from minders.codes import PURGED as PURGED  # re-exported for callers not yet moved to minders.codes
-from minders.codes import (
-    STATUS_NAMES as STATUS_NAMES,  # re-exported for callers not yet moved to minders.codes
-)
 from minders.errors import ScenarioError
 from minders.scenario import Scenario, Tier
 from minders.streams import generator

@@ -12,6 +12,7 @@ from typer.testing import CliRunner
 
 import minders
 from minders.cli import app
+from minders.codes import JAILED, PURGED, STATUS_NAMES
 from minders.dashboard.state import (
     MAX_UPLOAD_BYTES,
     NETWORK_SAMPLE,
@@ -26,7 +27,6 @@ from minders.dashboard.state import (
 )
 from minders.errors import ScenarioError
 from minders.kinds import validate_scenario
-from minders.population import JAILED, PURGED, STATUS_NAMES
 from minders.scenario import Scenario
 from minders.spec import apply_overrides
 

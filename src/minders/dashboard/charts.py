@@ -26,8 +26,8 @@ from bokeh.models import (
 from bokeh.palettes import Viridis256
 from bokeh.plotting import figure
 
+from minders.codes import STATUS_NAMES
 from minders.dashboard.views import STATUS_COLORS
-from minders.population import STATUS_NAMES
 
 #: Tier colours (Tableau 10, colour-blind friendlier than the Bokeh default).
 TIER_COLORS = ("#4e79a7", "#f28e2b", "#e15759", "#76b7b2", "#59a14f", "#edc948",

@@ -23,6 +23,7 @@ import numpy as np
 import pandas as pd
 
 from minders import kinds
+from minders.codes import JAILED, LOYAL, STATUS_NAMES
 from minders.dashboard.catalog import MAX_UPLOAD_BYTES, bundled_scenarios, parse_upload
 from minders.dashboard.compare import SHARED_FIELDS, diff_overrides, flatten
 from minders.dashboard.network_sample import (
@@ -35,7 +36,6 @@ from minders.dashboard.tables import Update, frame_since, new_rows, records_dige
 from minders.engine import Simulation
 from minders.errors import ScenarioError
 from minders.kinds import validate_scenario
-from minders.population import JAILED, LOYAL, STATUS_NAMES
 from minders.scenario import Scenario
 from minders.spec import apply_overrides
 

@@ -14,8 +14,8 @@ from typing import Any
 
 import pandas as pd
 
+from minders.codes import STATUS_NAMES
 from minders.formatting import format_measure
-from minders.population import STATUS_NAMES
 
 #: The colour of the header bar and of informative boxes.
 ACCENT = "#1f3a5f"
