@@ -116,6 +116,7 @@ def random_values(sim, agents, params, rng):
     return kernels.StepValues(
         grievance=g, detection=rng.uniform(0.0, 0.7, n) * in_post, attention=np.zeros(n),
         signal=rng.uniform(0.0, 1.0, n) * in_post, event=np.full(n, -1, np.int8),
+        intent=np.zeros(n, np.uint8),
     )
 
 
@@ -182,6 +183,21 @@ def test_parallel_surveil_gives_the_same_numbers(sim):
         values = random_values(sim, agents, params, np.random.default_rng(6))
         kernel(sim.layout, agents, params, values)
         outputs.append((values.detection, values.attention, values.signal))
+    for serial, parallel in zip(*outputs, strict=True):
+        np.testing.assert_array_equal(serial, parallel)
+
+
+def test_parallel_decide_gives_the_same_outcomes(sim):
+    rng = np.random.default_rng(7)
+    before = random_agents(sim, rng)
+    params = random_params(sim, rng)
+    outputs = []
+    for kernel in (kernels.decide, kernels.decide_parallel):
+        values = random_values(sim, before, params, np.random.default_rng(8))
+        after, out = copy_agents(before), flows(4)
+        kernel(sim.layout, after, params, values, out)
+        outputs.append((*after, values.event, values.intent, *out))
+    assert np.any(outputs[0][-4] != 0)  # some intentions to compare
     for serial, parallel in zip(*outputs, strict=True):
         np.testing.assert_array_equal(serial, parallel)
 

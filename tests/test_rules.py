@@ -72,7 +72,7 @@ def by_hand(sim, step=5, **changes):
     )
     values = kernels.StepValues(
         grievance=np.zeros(n), detection=np.zeros(n), attention=np.zeros(n),
-        signal=np.zeros(n), event=np.zeros(n, np.int8),
+        signal=np.zeros(n), event=np.zeros(n, np.int8), intent=np.zeros(n, np.uint8),
     )
     tiers = len(sim.population.tier_names)
     params = sim.step_params(0)._replace(
@@ -414,13 +414,14 @@ def test_expected_purge_stake_closed_form(rate):
     exposure = rng.exponential(2.0, n) * (rng.random(n) < 0.8)
 
     def margins():
-        holders = (agents.seen_success, agents.seen_failure, agents.exposure,
-                   agents.risk_aversion, agents.threshold)
-        rule = (params.beta, params.pull, params.success_prior, params.success_strength,
-                params.purge_stake, params.purge_rate)
-        return np.array([kernels._leave_margin(i, layout.tier[i], 0.0, 0.0, 0.0, holders, rule,
-                                               values.signal, layout.is_minder)
-                         for i in range(n)])
+        return np.array([
+            kernels._leave_margin(
+                0.0, 0.0, 0.0, values.signal[i], params.beta[layout.tier[i]],
+                params.pull[layout.tier[i]], agents.seen_success[i], agents.seen_failure[i],
+                params.success_prior, params.success_strength, layout.is_minder[i],
+                agents.exposure[i], params.purge_stake, params.purge_rate,
+                agents.risk_aversion[i], agents.threshold[i])
+            for i in range(n)])
 
     without = margins()
     agents.exposure[:] = exposure

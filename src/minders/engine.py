@@ -144,13 +144,14 @@ class Simulation:
         self.values = kernels.StepValues(
             grievance=np.zeros(n), detection=np.zeros(n), attention=np.zeros(n),
             signal=np.zeros(n), event=np.zeros(n, dtype=np.int8),
+            intent=np.zeros(n, dtype=np.uint8),
         )
         self.grievance, self.detection = self.values.grievance, self.values.detection
         self.attention, self.signal = self.values.attention, self.values.signal
         self.event = self.values.event
-        self._surveil_kernel = (
-            kernels.surveil_parallel if n >= kernels.PARALLEL_MIN_AGENTS else kernels.surveil
-        )
+        parallel = n >= kernels.PARALLEL_MIN_AGENTS
+        self._surveil_kernel = kernels.surveil_parallel if parallel else kernels.surveil
+        self._decide_kernel = kernels.decide_parallel if parallel else kernels.decide
         self._tally = np.zeros((len(tiers), TALLY_FIELDS), dtype=np.int64)
         self._leaks = np.zeros(len(tiers), dtype=np.int64)
         self.records = Records(self.steps, pop.tier_names)
@@ -209,7 +210,7 @@ class Simulation:
     def _decide(self, params: kernels.StepParams) -> None:
         """Stage 3: decisions and their outcomes, with the room left in jail."""
         self.flows.jail_room[0] = max(0, self.jail_capacity - self._jailed)
-        kernels.decide(self.layout, self.agents, params, self.values, self.flows)
+        self._decide_kernel(self.layout, self.agents, params, self.values, self.flows)
 
     def _respond(self, params: kernels.StepParams) -> None:
         """Stage 4: purges, fear and leaks; leaks lower p_detect from the next step."""

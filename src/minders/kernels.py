@@ -284,6 +284,11 @@ class StepValues(NamedTuple):
         Share s_i of neighbours seen acting (stage 4.2), in [0, 1].
     event : int8 array, shape (n,)
         Event code of the step (:data:`minders.codes.NONE` .. ``WARD_PURGED``).
+    intent : uint8 array, shape (n,)
+        What the holder would do this step (stage 4.3), as bits:
+        :data:`WANTS_TO_LEAVE` (net - T > 0 of the decision to leave) and
+        :data:`WOULD_ACT` (would dissent openly, unless it waits abroad for
+        a way out); 0 for positions not in post.
     """
 
     grievance: np.ndarray
@@ -291,6 +296,7 @@ class StepValues(NamedTuple):
     attention: np.ndarray
     signal: np.ndarray
     event: np.ndarray
+    intent: np.ndarray
 
 
 class StepFlows(NamedTuple):
@@ -339,8 +345,7 @@ def _failure_belief(perceived, seen_success, seen_failure, prior, strength):
     with the (fading) successes and failures seen; the perceived detection is
     scaled by how much worse than the prior the holder now thinks leaving
     fails, so with nothing seen it is the perceived detection itself.
-    (Helpers take scalars: Numba copies named tuples passed to small helpers,
-    which made the decision step 30x slower.)
+    (Helpers take scalars: see :func:`_leave_margin`.)
     """
     if seen_success == 0.0 and seen_failure == 0.0:  # nothing seen: the prior, q = perceived
         return perceived
@@ -349,24 +354,24 @@ def _failure_belief(perceived, seen_success, seen_failure, prior, strength):
 
 
 @nb.njit(inline="always", cache=True)
-def _leave_margin(i, k, g, perceived, family, agents, params, values, is_minder):
+def _leave_margin(g, perceived, family, signal, beta, pull, seen_success, seen_failure,
+                  prior, strength, is_minder, exposure, purge_stake, purge_rate,
+                  risk_aversion, threshold):
     """net_i - T_i of the decision to leave; it wants to leave when positive.
 
     net_i = G + beta s + pull + stake - R q (1 + phi family), with q the
     perceived chance of failing (:func:`_failure_belief`) and, for a minder,
     stake = purge_stake (1 - (1 - purge_rate)^exposure), its expected purge.
-    ``agents``, ``params`` and ``values`` are the kernels' named tuples,
-    unpacked by the caller into plain tuples of what is read here.
+    Every argument is a scalar (the holder's, its tier's or the run's): arrays
+    or tuples of arrays handed to an inlined helper are reference-counted on
+    every call, which made the decision step several times slower.
     """
-    seen_success, seen_failure, exposure, risk_aversion, threshold = agents
-    beta, pull, prior, strength, purge_stake, purge_rate = params
-    signal = values
-    q = _failure_belief(perceived, seen_success[i], seen_failure[i], prior, strength)
+    q = _failure_belief(perceived, seen_success, seen_failure, prior, strength)
     stake = 0.0
-    if is_minder[i] and exposure[i] > 0.0:
-        stake = purge_stake * (1.0 - (1.0 - purge_rate) ** exposure[i])
-    net = g + beta[k] * signal[i] + pull[k] + stake - risk_aversion[i] * q * (1.0 + family)
-    return net - threshold[i]
+    if is_minder and exposure > 0.0:
+        stake = purge_stake * (1.0 - (1.0 - purge_rate) ** exposure)
+    net = g + beta * signal + pull + stake - risk_aversion * q * (1.0 + family)
+    return net - threshold
 
 
 @nb.njit(cache=True)
@@ -416,6 +421,10 @@ def grievance(layout: Layout, agents: Agents, legitimacy: np.ndarray, out: np.nd
         out[i] = _grievance_of(i, layout, agents, legitimacy)
 
 
+#: Bits of what a neighbour shows in :func:`surveil` (``loyal`` must be bit 0: it is summed).
+_SHOWS_LOYAL, _SHOWS_ACTING, _SHOWS_AGGRIEVED = 1, 2, 4
+
+
 def _surveil(  # compiled twice below: serial and parallel
     layout: Layout, agents: Agents, params: StepParams, values: StepValues,
 ) -> None:
@@ -461,6 +470,14 @@ def _surveil(  # compiled twice below: serial and parallel
     )
     no_report = 1.0 - params.informer_rate
     since = params.step - params.memory
+    # What a neighbour shows, one byte per position (loyal, seen acting, privately
+    # aggrieved in post): the neighbour loop below reads scattered positions, and
+    # one byte from a small array costs far fewer cache misses than four columns.
+    shown = np.empty(status.size, dtype=np.uint8)
+    for j in nb.prange(status.size):
+        sj = status[j]
+        shown[j] = ((sj == LOYAL) * _SHOWS_LOYAL + (last_act[j] >= since) * _SHOWS_ACTING
+                    + (sj < JAILED and grievance[j] > threshold[j]) * _SHOWS_AGGRIEVED)
     for level in range(levels.size - 1):
         for i in nb.prange(levels[level], levels[level + 1]):  # reads others, writes slot i
             if status[i] >= JAILED:
@@ -473,13 +490,9 @@ def _surveil(  # compiled twice below: serial and parallel
             loyal = 0
             seen = 0
             for e in range(indptr[i], indptr[i + 1]):
-                j = indices[e]
-                sj = status[j]
-                if sj == LOYAL:
-                    loyal += 1
-                if last_act[j] >= since:
-                    seen += 1
-                elif private and sj < JAILED and grievance[j] > threshold[j]:
+                shows = shown[indices[e]]
+                loyal += shows & _SHOWS_LOYAL
+                if shows & _SHOWS_ACTING or (private and shows & _SHOWS_AGGRIEVED):
                     seen += 1
             degree = indptr[i + 1] - indptr[i]
             signal[i] = seen / degree if degree > 0 else 0.0
@@ -524,8 +537,117 @@ surveil = nb.njit(cache=True)(_named(_surveil, "surveil"))
 #: :func:`surveil` with each level split across threads: the same numbers, worth it for
 #: large populations only (starting threads costs more than it saves on small worlds).
 surveil_parallel = nb.njit(cache=True, parallel=True)(_named(_surveil, "surveil_parallel"))
-#: Populations from this size on use :data:`surveil_parallel`.
+#: Populations from this size on use :data:`surveil_parallel` and :data:`decide_parallel`.
 PARALLEL_MIN_AGENTS = 200_000
+
+
+#: Bits of :attr:`StepValues.intent`.
+WANTS_TO_LEAVE, WOULD_ACT = 1, 2
+
+
+def _intend(  # compiled twice below: serial and parallel
+    layout: Layout, agents: Agents, params: StepParams, values: StepValues,
+) -> None:
+    """What each holder in post would do this step: the first pass of :func:`decide`.
+
+    Writes :attr:`StepValues.intent` (wants to leave; would act openly) from
+    the holder's own columns only, so the positions are independent, and
+    resets ``event``. See :func:`decide` for the rules.
+    """
+    status, tier, is_minder = agents.status, layout.tier, layout.is_minder
+    fear, family, threshold, risk_aversion = (
+        agents.fear, agents.family, agents.threshold, agents.risk_aversion,
+    )
+    seen_success, seen_failure, exposure = agents.seen_success, agents.seen_failure, agents.exposure
+    # One name per line: unpacking all of StepValues' fields in order as one tuple made
+    # Numba's parallel build write into copies (numba 0.68).
+    grievance, detection, signal = values.grievance, values.detection, values.signal
+    event = values.event
+    intent = values.intent
+    beta, pull = params.beta, params.pull
+    prior, strength = params.success_prior, params.success_strength
+    purge_stake, purge_rate = params.purge_stake, params.purge_rate
+    family_weight, visibility = params.family_weight, params.act_visibility
+    for i in nb.prange(status.size):
+        event[i] = NONE
+        wish = 0
+        if status[i] < JAILED:
+            k = tier[i]
+            g = grievance[i]
+            d = detection[i]
+            fam = family_weight if family[i] else 0.0
+            margin = _leave_margin(g, _perceived(d, fear[i]), fam, signal[i], beta[k], pull[k],
+                                   seen_success[i], seen_failure[i], prior, strength,
+                                   is_minder[i], exposure[i], purge_stake, purge_rate,
+                                   risk_aversion[i], threshold[i])
+            if margin > 0.0:
+                wish |= WANTS_TO_LEAVE
+            if _acts(g + beta[k] * signal[i] - threshold[i], d, visibility, fear[i],
+                     risk_aversion[i], fam):
+                wish |= WOULD_ACT
+        intent[i] = wish
+
+
+intend = nb.njit(cache=True)(_named(_intend, "intend"))
+intend_parallel = nb.njit(cache=True, parallel=True)(_named(_intend, "intend_parallel"))
+
+
+@nb.njit(cache=True)
+def _outcomes(
+    layout: Layout, agents: Agents, params: StepParams, values: StepValues, flows: StepFlows,
+) -> None:
+    """What happens to each holder, given its intent: the second pass of :func:`decide`.
+
+    In position order: jail places are used up in that order, and a unit's
+    way out and a minder's followers are settled at the minder, before its wards.
+    """
+    status, tier, minder, is_minder = agents.status, layout.tier, layout.minder, layout.is_minder
+    abroad, last_act, threshold = agents.abroad, agents.last_act, agents.threshold
+    grievance, detection, event, intent = (
+        values.grievance, values.detection, values.event, values.intent,
+    )
+    step, opportunity = params.step, params.opportunity
+    abroad_chance, border_chance = params.abroad_chance, params.border_chance
+    group_chance, ward_start, ward_end = params.group_chance, layout.ward_start, layout.ward_end
+    take_wards, visibility = params.take_wards, params.act_visibility
+    jail = (params.key_jail, params.max_jail)
+    state = (status, agents.vacated_at, agents.jail_until, last_act, abroad)
+    jail_room = flows.jail_room
+    expected = flows.expected
+    expected[:] = 0.0
+    flows.groups[:] = 0
+    for i in range(status.size):
+        if status[i] >= JAILED or event[i] != NONE:  # away, or already gone with its unit
+            continue
+        k = tier[i]
+        d = detection[i]
+        wants = intent[i] & WANTS_TO_LEAVE != 0
+        chance = (abroad_chance[k] if abroad[i] else border_chance[k]) * opportunity[k]
+        if wants:
+            expected[k] += min(1.0, chance) * (1.0 - d)
+        if is_minder[i] and ward_end[i] > ward_start[i] and abroad[ward_start[i]] \
+                and group_chance[tier[ward_start[i]]] > 0.0 \
+                and _unit_leaves(i, wants, layout, agents, params, values, flows):
+            continue
+        m = minder[i]
+        if wants and m >= 0 and DEFECTION <= event[m] <= FOLLOW and take_wards > 0.0 \
+                and uniform(params.key_follow, step, i) < take_wards:
+            _leave(i, FOLLOW, agents, event, step)
+        elif wants and uniform(params.key_opportunity, step, i) < chance:
+            if uniform(params.key_intercept, step, i) < d:
+                _caught(i, True, step, jail, state, is_minder, event, jail_room)
+            else:
+                _leave(i, DEFECTION, agents, event, step)
+        elif not (wants and abroad[i]) and intent[i] & WOULD_ACT:
+            last_act[i] = step
+            if uniform(params.key_arrest, step, i) < _act_detection(d, visibility):
+                _caught(i, False, step, jail, state, is_minder, event, jail_room)
+            if status[i] < JAILED:  # not caught, or no room in jail
+                status[i] = ACTIVE
+        else:
+            status[i] = _quiet_status(grievance[i], threshold[i])
+
+
 
 
 @nb.njit(cache=True)
@@ -572,69 +694,24 @@ def decide(
         Reads the decision parameters and the keys ``key_opportunity``,
         ``key_intercept``, ``key_arrest``, ``key_jail``, ``key_group``, ``key_follow``.
     values : StepValues
-        Reads ``grievance``, ``detection``, ``signal``; writes ``event``.
+        Reads ``grievance``, ``detection``, ``signal``; writes ``intent`` and ``event``.
     flows : StepFlows
         Writes ``expected`` and ``groups``; uses up ``jail_room``.
     """
-    status, tier, minder, is_minder = agents.status, layout.tier, layout.minder, layout.is_minder
-    abroad, last_act, fear, family = agents.abroad, agents.last_act, agents.fear, agents.family
-    threshold, risk_aversion = agents.threshold, agents.risk_aversion
-    grievance, detection, event, signal = (
-        values.grievance, values.detection, values.event, values.signal,
-    )
-    step, beta, opportunity = params.step, params.beta, params.opportunity
-    abroad_chance, border_chance = params.abroad_chance, params.border_chance
-    group_chance, ward_start, ward_end = params.group_chance, layout.ward_start, layout.ward_end
-    family_weight, take_wards, visibility = (
-        params.family_weight, params.take_wards, params.act_visibility,
-    )
-    # What the leaving rule reads, as plain tuples (see _failure_belief).
-    holders = (agents.seen_success, agents.seen_failure, agents.exposure, risk_aversion,
-               threshold)
-    rule = (beta, params.pull, params.success_prior, params.success_strength,
-            params.purge_stake, params.purge_rate)
-    jail = (params.key_jail, params.max_jail)
-    state = (status, agents.vacated_at, agents.jail_until, last_act, abroad)
-    jail_room = flows.jail_room
-    expected = flows.expected
-    expected[:] = 0.0
-    flows.groups[:] = 0
-    event[:] = NONE
-    for i in range(status.size):
-        if status[i] >= JAILED or event[i] != NONE:  # away, or already gone with its unit
-            continue
-        k = tier[i]
-        g = grievance[i]
-        d = detection[i]
-        perceived = _perceived(d, fear[i])
-        fam = family_weight if family[i] else 0.0
-        margin = _leave_margin(i, k, g, perceived, fam, holders, rule, signal, is_minder)
-        chance = (abroad_chance[k] if abroad[i] else border_chance[k]) * opportunity[k]
-        if margin > 0.0:
-            expected[k] += min(1.0, chance) * (1.0 - d)
-        if is_minder[i] and ward_end[i] > ward_start[i] and abroad[ward_start[i]] \
-                and group_chance[tier[ward_start[i]]] > 0.0 \
-                and _unit_leaves(i, margin, layout, agents, params, values, flows):
-            continue
-        m = minder[i]
-        if margin > 0.0 and m >= 0 and DEFECTION <= event[m] <= FOLLOW and take_wards > 0.0 \
-                and uniform(params.key_follow, step, i) < take_wards:
-            _leave(i, FOLLOW, agents, event, step)
-        elif margin > 0.0 and uniform(params.key_opportunity, step, i) < chance:
-            if uniform(params.key_intercept, step, i) < d:
-                _caught(i, True, step, jail, state, is_minder, event, jail_room)
-            else:
-                _leave(i, DEFECTION, agents, event, step)
-        elif not (margin > 0.0 and abroad[i]) and _acts(
-                g + beta[k] * signal[i] - threshold[i], d, visibility, fear[i],
-                risk_aversion[i], fam):
-            last_act[i] = step
-            if uniform(params.key_arrest, step, i) < _act_detection(d, visibility):
-                _caught(i, False, step, jail, state, is_minder, event, jail_room)
-            if status[i] < JAILED:  # not caught, or no room in jail
-                status[i] = ACTIVE
-        else:
-            status[i] = _quiet_status(g, threshold[i])
+    intend(layout, agents, params, values)
+    _outcomes(layout, agents, params, values, flows)
+
+
+@nb.njit(cache=True)
+def decide_parallel(
+    layout: Layout, agents: Agents, params: StepParams, values: StepValues, flows: StepFlows,
+) -> None:
+    """:func:`decide` with the intentions (its first pass) split across threads.
+
+    The outcomes (its second pass) stay in position order, so the results are the same.
+    """
+    intend_parallel(layout, agents, params, values)
+    _outcomes(layout, agents, params, values, flows)
 
 
 @nb.njit(inline="always", cache=True)
@@ -665,7 +742,7 @@ def _leave(i, how, agents, event, step):
 
 
 @nb.njit(inline="always", cache=True)
-def _unit_leaves(m, margin_m, layout, agents, params, values, flows):
+def _unit_leaves(m, minder_wants, layout, agents, params, values, flows):
     """Whether minder ``m``'s work unit abroad takes a way out together this step.
 
     The way out opens with chance ``group_chance x opportunity`` of the
@@ -684,24 +761,16 @@ def _unit_leaves(m, margin_m, layout, agents, params, values, flows):
     present = 0
     willing = 0
     detection_sum = 0.0
-    holders = (agents.seen_success, agents.seen_failure, agents.exposure, agents.risk_aversion,
-               agents.threshold)
-    rule = (params.beta, params.pull, params.success_prior, params.success_strength,
-            params.purge_stake, params.purge_rate)
     for w in range(start, end):
         if agents.status[w] >= JAILED:
             continue
         present += 1
-        g = values.grievance[w]
-        perceived = _perceived(values.detection[w], agents.fear[w])
-        fam = params.family_weight if agents.family[w] else 0.0
-        if _leave_margin(w, kw, g, perceived, fam, holders, rule, values.signal,
-                         layout.is_minder) > 0.0:
+        if values.intent[w] & WANTS_TO_LEAVE:
             willing += 1
             detection_sum += values.detection[w]
     if willing == 0 or willing < params.group_quorum * present:
         return False  # (a quorum of 0 still needs one member who wants to go)
-    minder_goes = margin_m > 0.0
+    minder_goes = minder_wants
     stopped = uniform(params.key_intercept, step, m) < detection_sum / willing
     jail = (params.key_jail, params.max_jail)
     state = (agents.status, agents.vacated_at, agents.jail_until, agents.last_act, agents.abroad)
@@ -904,5 +973,7 @@ def tally(layout: Layout, agents: Agents, values: StepValues, out: np.ndarray) -
 
 __all__ = [
     "Layout", "Agents", "StepParams", "StepValues", "StepFlows", "PARALLEL_MIN_AGENTS",
-    "settle", "grievance", "surveil", "surveil_parallel", "decide", "respond", "tally",
+    "WANTS_TO_LEAVE", "WOULD_ACT",
+    "settle", "grievance", "surveil", "surveil_parallel", "decide", "decide_parallel", "respond",
+    "tally",
 ]
