@@ -23,9 +23,12 @@ def test_bundled_experiment_runs(path):
     experiment = load_experiment(path)
     sweep = build_sweep(experiment)
     assert sweep.n_runs >= 10 and experiment.description
-    # A short horizon keeps this quick; the design and metrics are the file's own.
+    # A short horizon keeps this quick (just past the last shock, which must lie inside
+    # it); the design and metrics are the file's own.
+    steps = max([5] + [max(shock["start"] + 1, shock.get("end") or 0)
+                       for shock in sweep.base.get("shocks", [])])
     short = build_sweep(experiment.model_copy(update={"set": {**experiment.set,
-                                                                "run.steps": 5}}))
+                                                                "run.steps": steps}}))
     ids = np.array([0, short.n_runs - 1])
     runs, _ = part_frames(short, run_chunk(chunk_task(short, ids)))
     assert runs["run_id"].tolist() == ids.tolist()

@@ -30,6 +30,7 @@ def view() -> RunView:
                 "active": ACTIVE[tier][step], "aggrieved": AGGRIEVED[tier][step],
                 "in_post": IN_POST[tier][step], "arrests": step if tier == "w" else 0,
                 "measured_discontent": ACTIVE[tier][step] / IN_POST[tier][step],
+                "defected": sum(DEFECTIONS[tier][: step + 1]),  # no post refilled
             })
     records = pd.DataFrame(rows)
     records["tier"] = pd.Categorical(records["tier"], categories=["w", "m"])
@@ -56,9 +57,34 @@ def view() -> RunView:
     ({"kind": "peak", "column": "active", "tier": "w"}, 40),
     ({"kind": "final", "column": "arrests"}, 7),
     ({"kind": "mean", "column": "measured_discontent", "tier": "w"}, 110 / 8 / 100),
+    # a window of recorded steps: start .. end - 1
+    ({"kind": "mean", "column": "measured_discontent", "tier": "w", "start": 1, "end": 4},
+     (10 + 20 + 40) / 3 / 100),
+    ({"kind": "total", "column": "arrests", "start": 2, "end": 5}, 2 + 3 + 4),
+    ({"kind": "total", "column": "arrests", "start": 6}, 6 + 7),
+    # active + defected in w: 0, 11, 21, 46, 42, 22, 12, 12 of 100 positions
+    ({"kind": "peak_share", "tier": "w"}, 0.46),
+    ({"kind": "peak_share", "tier": "w", "statuses": ["active"]}, 0.40),
+    ({"kind": "peak_share"}, 46 / 110),                           # pooled over both tiers
+    ({"kind": "uprising", "tier": "w", "threshold": 0.45}, 1),
+    ({"kind": "uprising", "tier": "w", "threshold": 0.46}, 0),    # strictly more than
+    ({"kind": "uprising", "tier": "w", "statuses": ["defected"], "threshold": 0.1}, 1),
+    ({"kind": "uprising", "tier": "w", "statuses": ["defected"], "threshold": 0.12}, 0),
 ])
 def test_metric_values(spec, expected):
     assert parse_metric(spec).compute(view()) == pytest.approx(expected)
+
+
+@pytest.mark.parametrize("spec", [
+    {"kind": "mean", "column": "arrests", "start": 4, "end": 4},
+    {"kind": "mean", "column": "arrests", "start": -1},
+    {"kind": "uprising", "threshold": 1.0},
+    {"kind": "uprising", "statuses": []},
+    {"kind": "peak_share", "statuses": ["gone"]},
+])
+def test_bad_windows_and_shares_are_refused(spec):
+    with pytest.raises(ValueError):
+        parse_metric(spec)
 
 
 def test_every_registered_metric_runs_on_a_real_result():

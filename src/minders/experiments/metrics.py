@@ -20,7 +20,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Annotated, Any, ClassVar, Literal
 
 import numpy as np
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
 
 from minders import kinds
 from minders.errors import ScenarioError
@@ -300,9 +300,23 @@ class SurveillanceShare(Metric):
 
 
 class _ColumnMetric(Metric):
-    """A statistic of any records column."""
+    """A statistic of any records column, over all steps or a window of them."""
 
     column: str = Field(description="A column of the records.")
+    start: int | None = Field(
+        None, ge=0, le=kinds.MAX_STEPS,
+        description="First step of the window (recorded steps, 0 = the first; default: 0).",
+    )
+    end: int | None = Field(
+        None, ge=1, le=kinds.MAX_STEPS,
+        description="Step after the window's last (default: the end of the run).",
+    )
+
+    @model_validator(mode="after")
+    def _window_is_ordered(self) -> _ColumnMetric:
+        if self.start is not None and self.end is not None and self.end <= self.start:
+            raise ValueError(f"end ({self.end}) must come after start ({self.start})")
+        return self
 
     @property
     def label(self) -> str:
@@ -320,8 +334,10 @@ class _ColumnMetric(Metric):
             if len(chosen) != 1:
                 raise ScenarioError(f"metrics.{self.label}.tier", self.tier,
                                     f"a single tier for the ratio column '{self.column}'")
-            return view.matrix(self.column)[:, chosen[0]]
-        return view.series(self.column, self.tier)
+            values = view.matrix(self.column)[:, chosen[0]]
+        else:
+            values = view.series(self.column, self.tier)
+        return values[self.start : self.end]
 
     def check(self, tiers: list[str], columns: list[str] | None,
               steps_per_year: int | None = 52) -> None:
@@ -384,18 +400,67 @@ class Mean(_ColumnMetric):
         return float(values.mean()) if values.size else float("nan")
 
 
+class _ShareRule(Metric):
+    """The share of the pooled tiers' positions whose holders are in some statuses."""
+
+    statuses: list[Literal["active", "defected", "jailed", "purged", "repatriated",
+                           "falsifying", "loyal"]] = Field(
+        ["active", "defected"], min_length=1,
+        description="Statuses counted: by default those who dissent openly or have gone.",
+    )
+
+    def shares(self, view: RunView) -> np.ndarray:
+        """Per-step share of the positions of ``tier`` holding one of ``statuses``."""
+        counted = sum(view.series(status, self.tier) for status in self.statuses)
+        return np.asarray(counted, dtype=float) / max(1, view.positions(self.tier))
+
+
+class PeakShare(_ShareRule):
+    """Largest share of positions active or gone (by default) at any step: an uprising's size."""
+
+    kind: Literal["peak_share"] = "peak_share"
+    summary: ClassVar[str] = ("max over steps of the share of positions in `statuses` "
+                              "(default: active or defected)")
+
+    def compute(self, view: RunView) -> float:
+        """Maximum share over the steps."""
+        return float(self.shares(view).max(initial=0.0))
+
+
+class Uprising(_ShareRule):
+    """1 if at some step more than ``threshold`` of the positions are active or gone, else 0.
+
+    The cascade definition of the tipping-point experiment: open dissent and
+    exit that spread beyond a tenth of a population (by default) at once.
+    """
+
+    kind: Literal["uprising"] = "uprising"
+    threshold: float = Field(
+        0.1, gt=0.0, lt=1.0,
+        description="Share of the pooled tiers' positions, active or gone, that makes a cascade.",
+    )
+    summary: ClassVar[str] = ("1 if more than `threshold` (0.1) of positions are active or "
+                              "defected at some step, else 0")
+
+    def compute(self, view: RunView) -> float:
+        """Indicator of a share above the threshold."""
+        return float(np.any(self.shares(view) > self.threshold))
+
+
 #: The registry: metric kind -> class.
 METRICS: dict[str, type[Metric]] = {
     cls.model_fields["kind"].default: cls
     for cls in (
         Defections, DefectionsPerYear, DefectionRate, PeakSurpriseGap, CascadeSize, Cascade,
         TimeToCascade, SurveillanceHeadcount, SurveillanceShare, Total, Peak, Final, Mean,
+        PeakShare, Uprising,
     )
 }
 
 MetricSpec = Annotated[
     Defections | DefectionsPerYear | DefectionRate | PeakSurpriseGap | CascadeSize | Cascade
-    | TimeToCascade | SurveillanceHeadcount | SurveillanceShare | Total | Peak | Final | Mean,
+    | TimeToCascade | SurveillanceHeadcount | SurveillanceShare | Total | Peak | Final | Mean
+    | PeakShare | Uprising,
     Field(discriminator="kind"),
 ]
 
