@@ -285,10 +285,12 @@ class StepValues(NamedTuple):
     event : int8 array, shape (n,)
         Event code of the step (:data:`minders.codes.NONE` .. ``WARD_PURGED``).
     intent : uint8 array, shape (n,)
-        What the holder would do this step (stage 4.3), as bits:
-        :data:`WANTS_TO_LEAVE` (net - T > 0 of the decision to leave) and
-        :data:`WOULD_ACT` (would dissent openly, unless it waits abroad for
-        a way out); 0 for positions not in post.
+        What the holder would do this step and how its own draws fall (stage
+        4.3), as bits: :data:`WANTS_TO_LEAVE` (net - T > 0 of the decision to
+        leave), :data:`WOULD_ACT` (would dissent openly, unless it waits
+        abroad for a way out), and, where they apply, :data:`FINDS_WAY_OUT`
+        (wanting to leave) and :data:`WOULD_BE_SEEN` (acting); 0 for
+        positions not in post.
     """
 
     grievance: np.ndarray
@@ -541,8 +543,8 @@ surveil_parallel = nb.njit(cache=True, parallel=True)(_named(_surveil, "surveil_
 PARALLEL_MIN_AGENTS = 200_000
 
 
-#: Bits of :attr:`StepValues.intent`.
-WANTS_TO_LEAVE, WOULD_ACT = 1, 2
+#: Bits of :attr:`StepValues.intent`: what the holder would do, and how its draws fall.
+WANTS_TO_LEAVE, WOULD_ACT, FINDS_WAY_OUT, WOULD_BE_SEEN = 1, 2, 4, 8
 
 
 def _intend(  # compiled twice below: serial and parallel
@@ -550,9 +552,11 @@ def _intend(  # compiled twice below: serial and parallel
 ) -> None:
     """What each holder in post would do this step: the first pass of :func:`decide`.
 
-    Writes :attr:`StepValues.intent` (wants to leave; would act openly) from
-    the holder's own columns only, so the positions are independent, and
-    resets ``event``. See :func:`decide` for the rules.
+    Writes :attr:`StepValues.intent` (wants to leave; would act openly; how
+    its own draws fall: a way out, seen acting) from the holder's own
+    columns and counter-based draws only, so
+    the positions are independent, and resets ``event``. See :func:`decide`
+    for the rules.
     """
     status, tier, is_minder = agents.status, layout.tier, layout.is_minder
     fear, family, threshold, risk_aversion = (
@@ -568,6 +572,8 @@ def _intend(  # compiled twice below: serial and parallel
     prior, strength = params.success_prior, params.success_strength
     purge_stake, purge_rate = params.purge_stake, params.purge_rate
     family_weight, visibility = params.family_weight, params.act_visibility
+    abroad, step, opportunity = agents.abroad, params.step, params.opportunity
+    abroad_chance, border_chance = params.abroad_chance, params.border_chance
     for i in nb.prange(status.size):
         event[i] = NONE
         wish = 0
@@ -582,9 +588,18 @@ def _intend(  # compiled twice below: serial and parallel
                                    risk_aversion[i], threshold[i])
             if margin > 0.0:
                 wish |= WANTS_TO_LEAVE
-            if _acts(g + beta[k] * signal[i] - threshold[i], d, visibility, fear[i],
-                     risk_aversion[i], fam):
-                wish |= WOULD_ACT
+                chance = (abroad_chance[k] if abroad[i] else border_chance[k]) * opportunity[k]
+                if uniform(params.key_opportunity, step, i) < chance:
+                    wish |= FINDS_WAY_OUT
+            # Acting openly: push = G + beta s - T > R a~ (1 + phi family), a~ the perceived
+            # chance 1 - (1 - a)(1 - fear) that the act is seen (cheap test first).
+            push = g + beta[k] * signal[i] - threshold[i]
+            if push > 0.0:
+                seen = _act_detection(d, visibility)
+                if push > risk_aversion[i] * _perceived(seen, fear[i]) * (1.0 + fam):
+                    wish |= WOULD_ACT
+                    if uniform(params.key_arrest, step, i) < seen:
+                        wish |= WOULD_BE_SEEN
         intent[i] = wish
 
 
@@ -609,7 +624,7 @@ def _outcomes(
     step, opportunity = params.step, params.opportunity
     abroad_chance, border_chance = params.abroad_chance, params.border_chance
     group_chance, ward_start, ward_end = params.group_chance, layout.ward_start, layout.ward_end
-    take_wards, visibility = params.take_wards, params.act_visibility
+    take_wards = params.take_wards
     jail = (params.key_jail, params.max_jail)
     state = (status, agents.vacated_at, agents.jail_until, last_act, abroad)
     jail_room = flows.jail_room
@@ -621,9 +636,10 @@ def _outcomes(
             continue
         k = tier[i]
         d = detection[i]
-        wants = intent[i] & WANTS_TO_LEAVE != 0
-        chance = (abroad_chance[k] if abroad[i] else border_chance[k]) * opportunity[k]
+        wish = intent[i]
+        wants = wish & WANTS_TO_LEAVE != 0
         if wants:
+            chance = (abroad_chance[k] if abroad[i] else border_chance[k]) * opportunity[k]
             expected[k] += min(1.0, chance) * (1.0 - d)
         if is_minder[i] and ward_end[i] > ward_start[i] and abroad[ward_start[i]] \
                 and group_chance[tier[ward_start[i]]] > 0.0 \
@@ -633,14 +649,14 @@ def _outcomes(
         if wants and m >= 0 and DEFECTION <= event[m] <= FOLLOW and take_wards > 0.0 \
                 and uniform(params.key_follow, step, i) < take_wards:
             _leave(i, FOLLOW, agents, event, step)
-        elif wants and uniform(params.key_opportunity, step, i) < chance:
+        elif wish & FINDS_WAY_OUT:
             if uniform(params.key_intercept, step, i) < d:
                 _caught(i, True, step, jail, state, is_minder, event, jail_room)
             else:
                 _leave(i, DEFECTION, agents, event, step)
-        elif not (wants and abroad[i]) and intent[i] & WOULD_ACT:
+        elif not (wants and abroad[i]) and wish & WOULD_ACT:
             last_act[i] = step
-            if uniform(params.key_arrest, step, i) < _act_detection(d, visibility):
+            if wish & WOULD_BE_SEEN:
                 _caught(i, False, step, jail, state, is_minder, event, jail_room)
             if status[i] < JAILED:  # not caught, or no room in jail
                 status[i] = ACTIVE
@@ -718,18 +734,6 @@ def decide_parallel(
 def _act_detection(d, visibility):
     """Chance that an open act is seen: 1 - (1 - d)^v, an act being public."""
     return 1.0 - (1.0 - d) ** visibility if d > 0.0 else 0.0
-
-
-@nb.njit(inline="always", cache=True)
-def _acts(push, d, visibility, fear, risk_aversion, family):
-    """Whether the holder acts openly: push = G + beta s - T > R a~ (1 + phi family).
-
-    Cheap tests first: with no push above the threshold nothing else matters.
-    """
-    if push <= 0.0:
-        return False
-    seen = _perceived(_act_detection(d, visibility), fear)
-    return push > risk_aversion * seen * (1.0 + family)
 
 
 @nb.njit(inline="always", cache=True)
@@ -973,7 +977,7 @@ def tally(layout: Layout, agents: Agents, values: StepValues, out: np.ndarray) -
 
 __all__ = [
     "Layout", "Agents", "StepParams", "StepValues", "StepFlows", "PARALLEL_MIN_AGENTS",
-    "WANTS_TO_LEAVE", "WOULD_ACT",
+    "WANTS_TO_LEAVE", "WOULD_ACT", "FINDS_WAY_OUT", "WOULD_BE_SEEN",
     "settle", "grievance", "surveil", "surveil_parallel", "decide", "decide_parallel", "respond",
     "tally",
 ]
