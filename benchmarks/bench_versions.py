@@ -69,7 +69,7 @@ def main() -> None:
     best = {label: min(r["step_s_median"] for r in rs) for label, rs in runs.items()}
     report = {
         "benchmark": "engine, two versions side by side",
-        "date": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+        "date": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
         "baseline": args.baseline, "current": commit,
         "settings": {"agents": args.agents, "steps": args.steps, "rounds": args.rounds},
         "best_step_s_median": best,

@@ -40,3 +40,15 @@ def test_a_hand_edited_number_is_caught():
     text = module.DOC.read_text(encoding="utf-8")
     edited = text.replace("| model v2 | 1,000,001 |", "| model v2 | 1,000,002 |")
     assert edited != text and module.rewrite(edited) != edited
+
+
+@pytest.mark.parametrize(("doc", "part"), [("README.md", "readme"),
+                                           ("docs/experiments.md", "experiments")])
+def test_three_results_are_fresh(doc, part):
+    # From the numbers recorded by the full-size run (docs/examples/stories.json); the
+    # analyses themselves are tested at a small size in tests/experiments/test_stories.py.
+    module = _load("stories")
+    text = (ROOT / doc).read_text(encoding="utf-8")
+    assert module.rewrite(text, part) == text, (
+        f"{doc} is out of date: run python docs/examples/stories.py --docs"
+    )

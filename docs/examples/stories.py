@@ -17,14 +17,19 @@ analyses at a size that takes seconds.
 from __future__ import annotations
 
 import argparse
+import copy
 import json
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+import pandas as pd
 
 from minders.experiments import build_sweep, load_experiment, load_records, load_results, run_sweep
 from minders.experiments.analysis import lagged_correlation, roc_auc, tipping_curve
+from minders.experiments.units import unit_series
+from minders.kinds import validate_scenario
+from minders.spec import apply_overrides
 
 ROOT = Path(__file__).resolve().parents[2]
 BUNDLED = ROOT / "src" / "minders" / "scenarios" / "experiments"
@@ -101,70 +106,64 @@ def surprise(folder: Path) -> dict[str, Any]:
 
 
 def roc_points(labels: np.ndarray, scores: np.ndarray) -> list[list[float]]:
-    """(false-alarm rate, hit rate) at every threshold, for the figure."""
-    order = np.argsort(-scores, kind="stable")
-    hits = np.concatenate([[0], np.cumsum(labels[order] == 1)]) / max(1, (labels == 1).sum())
-    alarms = np.concatenate([[0], np.cumsum(labels[order] == 0)]) / max(1, (labels == 0).sum())
-    return [[float(a), float(h)] for a, h in zip(alarms, hits, strict=True)]
+    """(false-alarm rate, hit rate) at every distinct threshold (tied scores move together)."""
+    positive, negative = scores[labels == 1], scores[labels == 0]
+    points = [[0.0, 0.0]]
+    for threshold in np.unique(scores)[::-1]:
+        points.append([float(np.mean(negative >= threshold)),
+                       float(np.mean(positive >= threshold))])
+    return points
 
 
-def follow(folder: Path) -> dict[str, Any]:
-    """Lagged cross-correlation of wards' escapes and minders' defections, stake on and off."""
+def follow(folder: Path, exp: Any) -> dict[str, Any]:
+    """Lagged cross-correlation of wards' escapes and minders' defections, stake on and off.
+
+    Per work unit (the runs again, step by step, :func:`unit_series`) and, for
+    comparison, per tier from the records.
+    """
     runs = load_results(folder)
     records = load_records(folder)
+    sweep = build_sweep(exp)
     wards = ["workers_china", "workers_russia"]
     out: dict[str, Any] = {"lags": list(LAGS), "trend_weeks": TREND_WEEKS}
     for stake, group in runs.groupby("model.purge_stake"):
         ids = group["run_id"].to_numpy()
+        scenario = validate_scenario(apply_overrides(
+            copy.deepcopy(sweep.base), sweep.overrides_of(int(group["point"].iloc[0]))))
+        units = [unit_series(scenario, sweep.seed_of(run_id), wards) for run_id in ids]
+        by_unit = lagged_correlation(np.array([u.escapes for u in units]),
+                                     np.array([u.minder_defections for u in units]), LAGS)
         chosen = records[records["run_id"].isin(ids)]
         table = chosen.pivot_table(index=["run_id", "step"], columns="tier",
                                    values="defections", aggfunc="sum")
         steps = table.index.get_level_values("step").nunique()
         leader = table[wards].sum(axis=1).to_numpy().reshape(len(ids), steps)
         follower = table["minders"].to_numpy().reshape(len(ids), steps)
-        lagged = lagged_correlation(leader, follower, LAGS, trend_window=TREND_WEEKS)
-        after = lagged.loc[1:8, "mean"].to_numpy()
-        before = lagged.loc[-8:-1, "mean"].to_numpy()
-        per_run_after = _mean_lagged(leader, follower, range(1, 9))
-        per_run_before = _mean_lagged(leader, follower, range(-8, 0))
-        after_ci = _mean_interval(per_run_after)
-        diff_ci = _mean_interval(per_run_after - per_run_before)
+        by_tier = lagged_correlation(leader, follower, LAGS, trend_window=TREND_WEEKS)
         out[f"stake_{stake:g}"] = {
             "runs": int(len(ids)),
             "ward_escapes": float(group["ward_escapes"].mean()),
             "minder_defections": float(group["minder_defections"].mean()),
-            "lagged": [[int(lag), float(r["mean"]), float(r["low"]), float(r["high"])]
-                       for lag, r in lagged.iterrows()],
-            "after_1_8": _nanmean(after), "before_1_8": _nanmean(before),
-            "after_1_8_ci": after_ci[1:],
-            "after_minus_before": diff_ci[0],
-            "after_minus_before_ci": diff_ci[1:],
+            "units": int(units[0].minders.size),
+            "by_unit": _rows(by_unit), "by_tier": _rows(by_tier),
+            "unit_after_1_4": _window(by_unit, 1, 4), "unit_before_1_4": _window(by_unit, -4, -1),
+            "tier_after_1_8": _window(by_tier, 1, 8),
         }
     return out
 
 
-def _nanmean(values: np.ndarray) -> float:
-    """Mean of the values that are not NaN; NaN when there are none (no warning)."""
-    values = values[~np.isnan(values)]
-    return float(values.mean()) if values.size else float("nan")
+def _rows(table: pd.DataFrame) -> list[list[float]]:
+    """[lag, mean, low, high] per lag of a lagged_correlation table."""
+    return [[int(lag), float(r["mean"]), float(r["low"]), float(r["high"])]
+            for lag, r in table.iterrows()]
 
 
-def _mean_interval(values: np.ndarray) -> list[float]:
-    """Mean and its 95% normal interval over runs: [mean, low, high] (NaN if under 2 runs)."""
-    if values.size < 2:
-        return [_nanmean(values), float("nan"), float("nan")]
-    half = 1.96 * values.std(ddof=1) / np.sqrt(values.size)
-    return [float(values.mean()), float(values.mean() - half), float(values.mean() + half)]
-
-
-def _mean_lagged(leader: np.ndarray, follower: np.ndarray, lags: range) -> np.ndarray:
-    """Per run: the mean over ``lags`` of the detrended cross-correlation (NaN runs dropped)."""
-    values = []
-    for lead, foll in zip(leader, follower, strict=True):
-        table = lagged_correlation(lead[None], foll[None], lags, trend_window=TREND_WEEKS)
-        values.append(_nanmean(table["mean"].to_numpy()))
-    values = np.asarray(values)
-    return values[~np.isnan(values)]
+def _window(table: pd.DataFrame, first: int, last: int) -> list[float]:
+    """Lowest low, mean of means and highest high of the lags ``first``..``last``."""
+    rows = table.loc[first:last]
+    if rows["runs"].min() < 2:
+        return [float("nan")] * 3
+    return [float(rows["low"].min()), float(rows["mean"].mean()), float(rows["high"].max())]
 
 
 # --------------------------------------------------------------------------- figures
@@ -215,16 +214,19 @@ def figures(numbers: dict[str, Any]) -> None:
 
     fol = numbers["minders_follow"]
     fig, ax = plt.subplots(figsize=(6.4, 4.0))
-    for key, colour, label in (("stake_2", "tab:blue", "purge stake 2 (minders weigh it)"),
-                               ("stake_0", "0.5", "purge stake 0 (they ignore it)")):
-        rows = np.array(fol[key]["lagged"])
+    for key, colour, label in (("stake_2", "tab:blue", "per work unit"),):
+        rows = np.array(fol[key]["by_unit"])
         ax.fill_between(rows[:, 0], rows[:, 2], rows[:, 3], color=colour, alpha=0.2,
                         linewidth=0)
         ax.plot(rows[:, 0], rows[:, 1], "o-", color=colour, markersize=3, label=label)
+    rows = np.array(fol["stake_2"]["by_tier"])
+    ax.plot(rows[:, 0], rows[:, 1], "s--", color="0.45", markersize=3,
+            label=f"tier totals, detrended ({fol['trend_weeks']} weeks)")
     ax.axhline(0.0, color="0.3", linewidth=0.8)
     ax.axvline(0.0, color="0.3", linewidth=0.8, linestyle=":")
     ax.set_xlabel("lag (weeks): minders' defections after (+) or before (-) wards' escapes")
-    ax.set_ylabel("correlation (detrended)\nmean over seeds, 95% interval")
+    ax.set_ylabel("correlation, mean over seeds\n(95% interval)")
+    ax.set_title("purge stake 2; with stake 0 no minder defects", fontsize=9)
     ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.2), ncol=2, frameon=False)
     fig.tight_layout()
     fig.savefig(IMG / "story_follow.png", dpi=110)
@@ -263,22 +265,22 @@ def _surprise_text(sur: dict[str, Any]) -> str:
 
 def _follow_text(fol: dict[str, Any]) -> str:
     on, off = fol["stake_2"], fol["stake_0"]
-    if np.isnan(off["after_1_8"]):
-        without = "Without the stake no minder defected, so there is nothing to correlate."
-    else:
-        without = (f"Without the stake: {off['after_1_8']:.3f} "
-                   f"({off['after_1_8_ci'][0]:.3f} to {off['after_1_8_ci'][1]:.3f}).")
+    low, mean, high = on["unit_after_1_4"]
+    b_low, b_mean, b_high = on["unit_before_1_4"]
+    t_low, t_mean, t_high = on["tier_after_1_8"]
     return (
         f"With the purge stake (2), minders defected {on['minder_defections']:.1f} times per "
         f"run against {off['minder_defections']:.1f} without it (wards' escapes: "
         f"{on['ward_escapes']:.0f} and {off['ward_escapes']:.0f} per run; {on['runs']} seeds "
-        f"each, common random numbers). After removing each series' {fol['trend_weeks']}-week "
-        f"trend, the correlation of wards' escapes with minders' defections 1-8 weeks later "
-        f"averages {on['after_1_8']:.3f} (95% interval over seeds "
-        f"{on['after_1_8_ci'][0]:.3f} to {on['after_1_8_ci'][1]:.3f}); minus the correlation "
-        f"1-8 weeks before, {on['after_minus_before']:.3f} "
-        f"({on['after_minus_before_ci'][0]:.3f} to {on['after_minus_before_ci'][1]:.3f}). "
-        + without
+        f"each, common random numbers). Unit by unit ({on['units']:,} work units), the "
+        f"correlation of a unit's escapes with its minder's defection 1-4 weeks later averages "
+        f"{mean:.3f} (95% intervals over seeds from {low:.3f} to {high:.3f}), and 1-4 weeks "
+        f"before {b_mean:.4f} ({b_low:.4f} to {b_high:.4f})"
+        + (": minders follow their wards, not the other way round." if low > 0 >= b_low
+           and b_high >= 0 else ": the seeds do not separate the two directions.")
+        + f" In the tier totals, less their {fol['trend_weeks']}-week trend, the same lags "
+        f"give {t_mean:.3f} ({t_low:.3f} to {t_high:.3f})"
+        + (": thousands of units summed drown the signal." if t_low <= 0 else ".")
     )
 
 
@@ -330,10 +332,11 @@ def main() -> None:
     parser.add_argument("--out", type=Path, default=ROOT / "results" / "stories")
     args = parser.parse_args()
     if not args.docs:
+        follow_exp = experiment("minders_follow")
         numbers = {
             "tipping_point": tipping(run(experiment("tipping_point"), args.out)),
             "surprise": surprise(run(experiment("surprise"), args.out)),
-            "minders_follow": follow(run(experiment("minders_follow"), args.out)),
+            "minders_follow": follow(run(follow_exp, args.out), follow_exp),
         }
         RECORDED.write_text(json.dumps(numbers, indent=1) + "\n", encoding="utf-8")
     numbers = json.loads(RECORDED.read_text(encoding="utf-8"))

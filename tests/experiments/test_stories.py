@@ -46,9 +46,11 @@ def test_minders_defect_after_their_wards_escape_only_with_a_stake(stories, tmp_
     exp = stories.experiment("minders_follow", replicates=3,
                              set={"tiers.workers_china.size": 2000,
                                   "tiers.workers_russia.size": 1000})
-    result = stories.follow(stories.run(exp, tmp_path, "serial"))
+    result = stories.follow(stories.run(exp, tmp_path, "serial"), exp)
     on, off = result["stake_2"], result["stake_0"]
     assert on["minder_defections"] > off["minder_defections"]
-    assert on["after_1_8"] > 0
-    lags = np.array(on["lagged"])
+    # unit by unit: a minder's defections follow its wards' escapes, not the reverse
+    lags = np.array(on["by_unit"])
     assert lags[:, 0].tolist() == list(range(-12, 13))
+    after, before = lags[13:17, 1].mean(), lags[8:12, 1].mean()  # lags 1..4 and -4..-1
+    assert after > 0.03 and after > 3 * abs(before)

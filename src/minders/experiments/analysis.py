@@ -156,9 +156,11 @@ def lagged_correlation(
 
     Parameters
     ----------
-    leader, follower : array, shape (runs, steps)
+    leader, follower : array, shape (runs, steps) or (runs, steps, units)
         Per-step series of each run (for example wards' escapes and minders'
-        defections).
+        defections). With units (for example work units,
+        :func:`minders.experiments.units.unit_series`), a run's correlation
+        pools every (step, unit) pair.
     lags : sequence of int
         Lags in steps; positive: the follower comes after the leader.
     trend_window : int, optional
@@ -182,14 +184,16 @@ def lagged_correlation(
     >>> int(table["mean"].idxmax())
     3
     """
-    leader = np.atleast_2d(np.asarray(leader, dtype=float))
-    follower = np.atleast_2d(np.asarray(follower, dtype=float))
+    leader = np.asarray(leader, dtype=float)
+    follower = np.asarray(follower, dtype=float)
+    if leader.ndim == 2:  # one unit per run
+        leader, follower = leader[:, :, None], follower[:, :, None]
     if leader.shape != follower.shape:
         raise ScenarioError("follower", f"shape {follower.shape}",
                             f"the leader's shape {leader.shape}")
     if trend_window:
-        leader = np.array([detrend(row, trend_window) for row in leader])
-        follower = np.array([detrend(row, trend_window) for row in follower])
+        leader = np.apply_along_axis(detrend, 1, leader, trend_window)
+        follower = np.apply_along_axis(detrend, 1, follower, trend_window)
     steps = leader.shape[1]
     rows = []
     for lag in lags:
@@ -197,7 +201,7 @@ def lagged_correlation(
             raise ScenarioError("lags", lag, f"lags shorter than the series ({steps} steps)")
         a = leader[:, : steps - lag] if lag >= 0 else leader[:, -lag:]
         b = follower[:, lag:] if lag >= 0 else follower[:, : steps + lag]
-        values = np.array([_correlation(x, y) for x, y in zip(a, b, strict=True)])
+        values = np.array([_correlation(x.ravel(), y.ravel()) for x, y in zip(a, b, strict=True)])
         values = values[~np.isnan(values)]
         n = values.size
         mean = float(values.mean()) if n else float("nan")
