@@ -95,6 +95,18 @@ def test_slow_drift_to_a_fold_raises_variance_and_autocorrelation_before_the_cas
         assert np.median(late) > np.median(values[:, 40]), statistic
 
 
+def test_alarms_calibrated_on_half_the_quiet_runs_are_counted_on_the_other_half():
+    runs, steps = 40, 200
+    mean = np.full((runs, steps), 0.45)
+    mean[:20] = np.linspace(0.45, 0.15, steps)
+    spec = spec_for(calibrate="quiet", quantile=0.9, cascade={"share": 0.5, "start": 100})
+    alarms = analyze(granovetter_records(mean, seed=5), spec).alarms.set_index("statistic")
+    ac1 = alarms.loc["ac1"]
+    assert ac1["quiet"] == 10 and ac1["cascades"] == 20  # the held-out half of 20 quiet runs
+    assert ac1["hit_rate"] >= 0.9 and ac1["false_alarm_rate"] <= 0.3
+    assert 0 < ac1["median_lead"] < 100
+
+
 def test_without_a_tipping_point_the_auc_is_one_half_within_its_interval():
     # Every run is the same stationary crowd; in half of them, at a step nobody could
     # foresee, the mean threshold jumps to zero (an outside shock, not an approach to a fold).

@@ -63,22 +63,24 @@ def warning(
         return
     labels = report.labels
     lead = report.middle_lead()
+    where = "the baseline" if report.spec.calibrate == "baseline" else \
+        "half the quiet runs' peaks"
+    level = round(100 * report.spec.confidence)
     table = Table(title=Text(
         f"{spec.name}: {int(labels['cascade'].sum())} of {len(labels)} runs cascade; "
-        f"ROC AUC {lead} steps before the cascade (95% interval), alarms at the "
-        f"{round(100 * report.spec.quantile)}th percentile of the baseline"))
+        f"ROC AUC {lead} steps before the cascade ({level}% interval); alarms above the "
+        f"{round(100 * report.spec.quantile)}th percentile of {where}"))
     for name, justify in (("indicator", "left"), ("statistic", "left"), ("AUC", "right"),
-                          ("hit rate", "right"), ("false alarms", "right"),
+                          ("hits", "right"), ("false alarms", "right"),
                           ("median lead", "right")):
-        table.add_column(name, justify=justify)
+        table.add_column(name, justify=justify, overflow="fold")
     rows = [report.best(lead, count=show), report.best(lead, count=1, hidden=True)]
     alarms = report.alarms.set_index(["indicator", "statistic"])
     for frame in rows:
         for _, row in frame.iterrows():
             alarm = alarms.loc[(row["indicator"], row["statistic"])]
             cells = [row["indicator"], row["statistic"],
-                     f"{format_number(row['auc'], 2)} [{format_number(row['auc_low'], 2)}, "
-                     f"{format_number(row['auc_high'], 2)}]",
+                     f"{row['auc']:.2f} ({row['auc_low']:.2f}-{row['auc_high']:.2f})",
                      format_number(alarm["hit_rate"], 2),
                      format_number(alarm["false_alarm_rate"], 2),
                      format_number(alarm["median_lead"], 2)]

@@ -237,13 +237,20 @@ def analyze(records: pd.DataFrame, spec: WarningSpec, *, shock_step: int | None 
                     "auc_low": lo, "auc_high": hi,
                     "n_cascade": int(np.isfinite(score[cascade]).sum()),
                     "n_quiet": int(np.isfinite(score[~cascade]).sum()), "hidden": hidden})
+            scored = np.arange(cascade.size)
             if spec.calibrate == "quiet":
-                base = v[~cascade][watch[~cascade]]
+                # Every other quiet run sets the threshold (the quantile of its highest value
+                # while watched); the false alarms are counted on the other half.
+                quiet = np.flatnonzero(~cascade)
+                calibration = quiet[0::2]
+                base = np.where(watch[calibration], v[calibration], -np.inf).max(axis=1)
+                scored = np.setdiff1d(scored, calibration)
             else:
                 base = v[:, max(0, low):max(0, min(high, steps.size))]
             base = base[np.isfinite(base)]
             threshold = float(np.quantile(base, spec.quantile)) if base.size else float("nan")
-            rates = alarm_rates(v, cascade, spec.cascade.start, reference, threshold)
+            rates = alarm_rates(v[scored], cascade[scored], spec.cascade.start,
+                                reference[scored], threshold)
             alarm_rows.append({"indicator": label, "statistic": statistic, "hidden": hidden,
                                **rates.__dict__})
     survey_table = None
@@ -276,7 +283,7 @@ def run_warning(
     workers : int, optional
         Processes.
     progress : callable, optional
-        ``progress(done, total)`` of the sweep.
+        ``progress(done, total)``: the sweep's runs, then the survey's re-runs.
 
     Returns
     -------
@@ -301,7 +308,11 @@ def run_warning(
     spec = spec_file.warning
     sweep = build_sweep(spec_file)
     folder = Path(out) if out is not None else Path("results") / spec_file.name
-    run_sweep(sweep, folder, executor, workers=workers, progress=progress)
+    # The survey's re-runs count as runs of the progress display, after the sweep's.
+    extra = min(spec.survey.runs, sweep.n_runs)
+    sweep_progress = None if progress is None else (
+        lambda done, total: progress(done, total + extra))
+    run_sweep(sweep, folder, executor, workers=workers, progress=sweep_progress)
     records = load_records(folder)
     shock_step = None
     if spec.align == "shock":
@@ -312,13 +323,18 @@ def run_warning(
         shock_step = int(shocks[spec.shock]["start"])
     survey_table = None
     if spec.survey.runs:
-        survey_table = run_survey(sweep, spec)
+        survey_table = run_survey(sweep, spec, progress=None if progress is None else (
+            lambda done: progress(sweep.n_runs + done, sweep.n_runs + extra)))
     report = analyze(records, spec, shock_step=shock_step, survey=survey_table)
     return report, folder
 
 
-def run_survey(sweep: Any, spec: WarningSpec) -> pd.DataFrame:
-    """Re-run ``spec.survey.runs`` runs of a sweep step by step and survey their leavers."""
+def run_survey(sweep: Any, spec: WarningSpec,
+               progress: Callable[[int], None] | None = None) -> pd.DataFrame:
+    """Re-run ``spec.survey.runs`` runs of a sweep step by step and survey their leavers.
+
+    ``progress(done)`` is called after each re-run.
+    """
     from minders.experiments.warning.survey import survey, survey_tallies
     from minders.kinds import validate_scenario
     from minders.spec import apply_overrides
@@ -337,5 +353,7 @@ def run_survey(sweep: Any, spec: WarningSpec) -> pd.DataFrame:
                                  spec.survey.tiers)
         tallies.insert(0, "run_id", np.int64(run_id))
         frames.append(tallies)
+        if progress is not None:
+            progress(len(frames))
     return survey(pd.concat(frames, ignore_index=True), spec.survey.recall, spec.survey.sample,
                   sweep.experiment.seed)

@@ -168,7 +168,8 @@ class WarningSpec(BaseModel):
                             description="Alarm threshold: this quantile of the baseline values.")
     calibrate: Literal["baseline", "quiet"] = Field(
         "baseline", description="Where the alarm threshold comes from: the baseline steps of "
-        "every run, or the watch windows of the runs that did not cascade (in-sample).")
+        "every run, or the highest values of half the runs that did not cascade while "
+        "watched (false alarms then counted on the other half).")
     baseline: list[int] | None = Field(
         None, min_length=2, max_length=2,
         description="[start, end) steps whose values set the alarm thresholds "
