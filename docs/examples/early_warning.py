@@ -64,6 +64,8 @@ def summarize(report, runs) -> dict:
                         (bool(v) if k == "cascade" else int(v))) for k, v in r.items()}
                    for r in survey.to_dict("records")],
         "by_depth": by_depth,
+        "share": float(report.spec.cascade.share), "start": int(report.spec.cascade.start),
+        "quantile": float(report.spec.quantile), "calibrate": report.spec.calibrate,
     }
 
 
@@ -71,14 +73,22 @@ def fragment() -> str:
     """The generated part of docs/warning.md, from the JSON."""
     r = json.loads(RESULT.read_text(encoding="utf-8"))
     low, mid, high = r["cascade_steps"]
+    where = ("the highest value reached from the coup on by every other run without a "
+             "cascade; false alarms counted on the other half" if r["calibrate"] == "quiet"
+             else "the weeks before the coup")
     lines = [
-        f"{r['cascades']} of {r['runs']} runs cascade (a tenth of the residents active or "
-        f"gone); the cascade comes at week {mid} (10-90%: {low}-{high}), the coup starting "
-        "at week 156.",
+        f"{r['cascades']} of {r['runs']} runs cascade ({r['share']:.0%} of the residents' "
+        f"positions active or gone); the cascade comes at week {mid} (10-90%: {low}-{high}), "
+        f"the coup starting at week {r['start']}. Runs that cascade, by the coup's depth (the "
+        "legitimacy multiplier during the coup):",
+        "",
+        "| depth | " + " | ".join(f"{d['depth']:.2f}" for d in r["by_depth"]) + " |",
+        "|---|" + "---|" * len(r["by_depth"]),
+        "| cascades | " + " | ".join(f"{d['cascades']} of {d['runs']}" for d in r["by_depth"])
+        + " |",
         "",
         f"Best observable indicators {r['lead']} weeks before the cascade (AUC with its 95% "
-        "DeLong interval; alarms above the 95th percentile of the weeks before the coup, "
-        "watched from the coup on):",
+        f"DeLong interval), and alarms above the {r['quantile']:.0%} quantile of {where}:",
         "",
         "| indicator | statistic | AUC | hit rate | false alarms | median lead (weeks) |",
         "|---|---|---|---|---|---|",

@@ -32,7 +32,7 @@ def register(app: typer.Typer) -> None:
 
 def warning(
     experiment: Annotated[Path, typer.Argument(
-        help="Experiment file with a [warning] table (.toml, .yaml), or a bundled name.")],
+        help="Experiment file with a warning table (.toml, .yaml), or a bundled name.")],
     out: Annotated[Path | None, typer.Option(
         "--out", help="Results folder of the runs (default: results/NAME); the analysis "
         "goes into its warning/ subfolder.")] = None,
