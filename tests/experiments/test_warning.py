@@ -130,6 +130,18 @@ def test_auc_interval_covers_its_value_and_ties_count_half():
     assert np.isnan(auc([], [1.0])[0])
 
 
+def test_auc_and_delong_interval_match_the_pairwise_definition():
+    rng = np.random.default_rng(4)
+    x, y = rng.integers(0, 6, 25).astype(float), rng.integers(0, 5, 30).astype(float)  # ties
+    psi = (x[:, None] > y[None, :]) + 0.5 * (x[:, None] == y[None, :])
+    v10, v01 = psi.mean(axis=1), psi.mean(axis=0)  # DeLong et al. (1988), structural components
+    se = np.sqrt(v10.var(ddof=1) / x.size + v01.var(ddof=1) / y.size)
+    value, low, high = auc(x, y)
+    assert value == pytest.approx(psi.mean())
+    assert (low, high) == pytest.approx((value - norm.ppf(0.975) * se,
+                                         value + norm.ppf(0.975) * se))
+
+
 def test_rolling_statistics_are_causal():
     x = np.random.default_rng(0).normal(size=(2, 60))
     changed = x.copy()
@@ -212,20 +224,20 @@ def test_survey_tallies_agree_with_the_records_of_the_same_run():
 
 # ----------------------------------------------------------------------------- command
 def write_experiment(tmp_path, warning: dict | None) -> str:
-    (tmp_path / "tiny.toml").write_text(yaml.safe_dump(TINY))  # YAML is valid for the loader
-    (tmp_path / "tiny.yaml").write_text(yaml.safe_dump(TINY))
+    (tmp_path / "tiny.yaml").write_text(yaml.safe_dump(TINY, sort_keys=False))
     data = {"name": "tiny_warning", "scenario": "tiny.yaml", "seed": 4, "replicates": 4,
             "parameters": {"shocks.0.value": {"values": [0.6, 0.9]}},
             "output": {"records": True}}
     if warning is not None:
         data["warning"] = warning
     path = tmp_path / "warning.yaml"
-    path.write_text(yaml.safe_dump(data))
+    path.write_text(yaml.safe_dump(data, sort_keys=False))
     return str(path)
 
 
 WARNING = {"cascade": {"tiers": ["w"], "share": 0.3, "start": 20}, "window": 5,
-           "bandwidth": 3, "leads": [0, 2], "survey": {"runs": 2, "sample": 20}}
+           "bandwidth": 3, "leads": [0, 2], "survey": {"runs": 2, "sample": 20},
+           "align": "shock"}
 
 
 def test_warning_command_runs_scores_and_saves(tmp_path):
@@ -246,9 +258,12 @@ def test_warning_command_runs_scores_and_saves(tmp_path):
 
 @pytest.mark.parametrize(("warning", "message"), [
     (None, "error: warning: expected a [warning] table"),
+    ({"align": "shock", "shock": 3}, "error: warning.shock: expected the index of one of"),
     ({"indicators": [{"column": "true_discontent"}]},
      "error: warning.indicators.0.column: expected an observable column"),
     ({"cascade": {"share": 1.5}}, "error: warning.cascade.share"),
+    ({"indicators": [{"column": "arrests", "tiers": ["police"]}]},
+     "error: warning.indicators.0.tiers: expected a tier of the scenario (w, m), got 'police'"),
 ])
 def test_warning_command_refuses_bad_files_in_one_line(tmp_path, warning, message):
     path = write_experiment(tmp_path, warning)

@@ -307,13 +307,6 @@ def run_warning(
     spec_file = spec_file.model_copy(update={"output": Output(records=True)})
     spec = spec_file.warning
     sweep = build_sweep(spec_file)
-    folder = Path(out) if out is not None else Path("results") / spec_file.name
-    # The survey's re-runs count as runs of the progress display, after the sweep's.
-    extra = min(spec.survey.runs, sweep.n_runs)
-    sweep_progress = None if progress is None else (
-        lambda done, total: progress(done, total + extra))
-    run_sweep(sweep, folder, executor, workers=workers, progress=sweep_progress)
-    records = load_records(folder)
     shock_step = None
     if spec.align == "shock":
         shocks = sweep.base.get("shocks") or []
@@ -321,12 +314,40 @@ def run_warning(
             raise ScenarioError("warning.shock", spec.shock,
                                 f"the index of one of the scenario's {len(shocks)} shocks")
         shock_step = int(shocks[spec.shock]["start"])
+    _check_before_running(spec, sweep)
+    folder = Path(out) if out is not None else Path("results") / spec_file.name
+    # The survey's re-runs count as runs of the progress display, after the sweep's.
+    extra = min(spec.survey.runs, sweep.n_runs)
+    sweep_progress = None if progress is None else (
+        lambda done, total: progress(done, total + extra))
+    run_sweep(sweep, folder, executor, workers=workers, progress=sweep_progress)
+    records = load_records(folder)
     survey_table = None
     if spec.survey.runs:
         survey_table = run_survey(sweep, spec, progress=None if progress is None else (
             lambda done: progress(sweep.n_runs + done, sweep.n_runs + extra)))
     report = analyze(records, spec, shock_step=shock_step, survey=survey_table)
     return report, folder
+
+
+def _check_before_running(spec: WarningSpec, sweep: Any) -> None:
+    """Refuse, before any run, tiers the scenario lacks and a survey it cannot do."""
+    if spec.survey.runs and sweep.kind != "minders":
+        raise ScenarioError("warning.survey.runs", spec.survey.runs,
+                            f"0: the survey needs a scenario of the minders kind, not "
+                            f"{sweep.kind}")
+    tiers = sweep.base.get("tiers")
+    if not isinstance(tiers, dict):
+        return
+    named = [("warning.cascade.tiers", spec.cascade.tiers),
+             ("warning.survey.tiers", spec.survey.tiers)]
+    named += [(f"warning.indicators.{k}.tiers", indicator.tiers)
+              for k, indicator in enumerate(spec.indicators or [])]
+    for field_name, chosen in named:
+        for tier in chosen or []:
+            if tier not in tiers:
+                raise ScenarioError(field_name, tier, f"a tier of the scenario "
+                                    f"({', '.join(tiers)})")
 
 
 def run_survey(sweep: Any, spec: WarningSpec,
