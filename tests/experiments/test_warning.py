@@ -271,3 +271,12 @@ def test_warning_command_refuses_bad_files_in_one_line(tmp_path, warning, messag
                                  "--executor", "serial"])
     assert result.exit_code == 2, result.output
     assert message in result.output
+
+
+def test_the_warning_table_is_not_part_of_the_experiment_hash():
+    from minders.experiments import build_sweep, validate_experiment
+
+    base = {"scenario": "overseas_workers", "set": {"run.steps": 8}, "output": {"records": True}}
+    plain = build_sweep(validate_experiment(base))
+    analysed = build_sweep(validate_experiment({**base, "warning": {"window": 4}}))
+    assert plain.hash == analysed.hash  # a sweep's folder is re-scored, not re-run

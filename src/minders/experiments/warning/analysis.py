@@ -217,6 +217,10 @@ def analyze(records: pd.DataFrame, spec: WarningSpec, *, shock_step: int | None 
         series.append((BENCHMARK, hidden_benchmark(records, spec.cascade.tiers, view.run_ids,
                                                    steps), True))
     low, high = spec.baseline_steps()
+    if spec.calibrate == "baseline" and min(high, steps.size) <= max(low, 0):
+        raise ScenarioError(
+            "warning.baseline", [low, high], "steps before the cascade window to set the alarm "
+            "thresholds: a later cascade.start, a baseline [start, end), or calibrate = 'quiet'")
     # The steps watched for alarms: from the cascade window's start to the reference step.
     watch = (steps[None, :] >= spec.cascade.start) & (steps[None, :] < reference[:, None])
     values: dict[tuple[str, str], np.ndarray] = {}
