@@ -32,7 +32,6 @@ Examples
 from __future__ import annotations
 
 import numpy as np
-from scipy.ndimage import gaussian_filter1d
 
 STATISTICS = ("level", "trend", "variance", "ac1", "skewness")
 DETRENDING = ("none", "linear", "gaussian")
@@ -83,6 +82,10 @@ def rolling_statistics(
     unknown = [s for s in statistics if s not in STATISTICS]
     if unknown:
         raise ValueError(f"unknown statistics {unknown}; expected {STATISTICS}")
+    # Imported here: the experiment schema imports this module's names, and SciPy's ndimage
+    # would slow every command's start-up.
+    from scipy.ndimage import gaussian_filter1d
+
     runs, steps = x.shape
     out = {name: np.full((runs, steps), np.nan) for name in statistics}
     position = np.arange(window, dtype=float) - (window - 1) / 2  # centred time in the window
