@@ -52,6 +52,7 @@ from minders import kinds
 from minders import spec as spec_module
 from minders.errors import ScenarioError, ScenarioErrors
 from minders.experiments.metrics import MetricSpec
+from minders.experiments.warning.spec import WarningSpec
 
 #: Runs (points x replicates) one experiment may hold. The run ids, the design table
 #: and the list of runs still to do are allocated whole; ten million runs keep each
@@ -248,6 +249,9 @@ class Experiment(BaseModel):
         min_length=1, max_length=1000,
     )
     output: Output = Field(default_factory=Output)
+    warning: WarningSpec | None = Field(
+        None, description="Early-warning analysis of the runs (minders warning; docs/warning.md).",
+    )
 
     @model_validator(mode="after")
     def _structure(self) -> Experiment:
@@ -316,11 +320,13 @@ class Experiment(BaseModel):
         """SHA-256 of what determines the results: the design, the base scenario, the version.
 
         The name, description and the scenario's path are left out, so a renamed
-        or moved experiment still resumes into its results.
+        or moved experiment still resumes into its results; so is the ``warning``
+        table, which changes how runs are analysed, not the runs.
         """
         from minders import __version__
 
-        content = self.model_dump(mode="json", exclude={"name", "description", "scenario"})
+        content = self.model_dump(mode="json",
+                                  exclude={"name", "description", "scenario", "warning"})
         return spec_module.content_hash(
             {"experiment": content, "base": base, "minders": __version__})
 
