@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import json
+from pathlib import Path
 
 import pytest
 
@@ -249,3 +250,14 @@ def test_bad_graph_files_are_refused_in_validate(tmp_path):
         scenario = load_scenario(PYONGYANG, [f"network.file={str(path)!r}"])
         with pytest.raises(ScenarioError, match=message):
             kinds.of(scenario).checks(scenario)
+
+
+def test_bundled_names_resolve_from_strings_and_paths(tmp_path, monkeypatch):
+    # The command line hands its arguments over as paths: `minders sweep span_sweep`.
+    from minders.scenarios import resolve
+
+    monkeypatch.chdir(tmp_path)
+    for reference in ("span_sweep", Path("span_sweep"), Path("span_sweep.toml")):
+        assert resolve(reference, "experiments").name == "span_sweep.toml"
+    with pytest.raises(ScenarioError, match="existing experiment file"):
+        resolve(Path("sub/span_sweep"), "experiments")  # a path, not a name

@@ -83,7 +83,8 @@ def resolve(reference: str | Path, collection: Collection = "scenarios",
         candidate = relative_to / candidate
     if candidate.is_file():
         return candidate
-    if isinstance(reference, str) and "/" not in reference and "\\" not in reference:
-        return path(reference, collection)
+    name = str(reference)  # a Path too: the command line hands its arguments over as paths
+    if "/" not in name and "\\" not in name:
+        return path(name, collection)
     what = "scenario" if collection == "scenarios" else "experiment"
     raise ScenarioError(what, str(reference), f"an existing {what} file")
