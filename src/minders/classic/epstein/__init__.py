@@ -7,7 +7,8 @@ actives within its vision v; it turns active when ``G - R P > T`` (risk
 aversion R, threshold T) and is quiet otherwise. A cop arrests one random
 active citizen within its vision; the citizen is jailed for a term drawn
 uniformly from ``0..J_max`` (``cops.max_jail = "inf"``: for good).
-Everyone moves to a random empty cell within vision. The paper's findings reproduced here (tests/classic): punctuated
+Everyone moves to a random empty cell within vision. The paper's findings
+reproduced here (tests/classic): punctuated
 equilibrium (long quiet spells broken by outbursts), and a sudden drop of
 legitimacy setting off an outburst that a gradual decline to the same level
 does not.
