@@ -113,7 +113,7 @@ class EpsteinCops(BaseModel):
         for k in range(1, len(self.schedule)):
             if self.schedule[k].step < self.schedule[k - 1].step:
                 previous = self.schedule[k - 1].step
-                raise ScenarioError(f"cops.schedule.{k}.step", self.schedule[k].step,
+                raise ScenarioError(f"schedule.{k}.step", self.schedule[k].step,
                                     f"a step >= the previous change's ({previous})")
         return self
 
