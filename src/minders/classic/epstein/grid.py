@@ -7,6 +7,7 @@ plain sum over a few contiguous row segments (:func:`row_runs`).
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 
 import numpy as np
@@ -54,7 +55,15 @@ def row_runs(radius: int, shape: str, padded_width: int) -> tuple[np.ndarray, np
     """The vision as runs of contiguous cells of the padded grid: (first offset, length).
 
     The own cell is inside one run; the kernels subtract its contribution.
+    Computed once per argument set (it took ~0.3 ms, 2% of a 40 x 40 run);
+    each call returns fresh arrays.
     """
+    starts, lengths = _row_runs_cached(radius, shape, padded_width)
+    return starts.copy(), lengths.copy()
+
+
+@functools.lru_cache(maxsize=64)
+def _row_runs_cached(radius: int, shape: str, padded_width: int) -> tuple[np.ndarray, np.ndarray]:
     dx, dy = vision_offsets(radius, shape)
     dx, dy = np.append(dx, 0), np.append(dy, 0)
     starts, lengths = [], []
