@@ -26,6 +26,7 @@ def _load(name: str):
     ("parameter_tables", "replace_fragment"),
     ("model_v2_speed", "rewrite"),
     ("fuzz_result", "rewrite"),
+    ("vs_mesa_table", "rewrite"),
 ])
 def test_generated_docs_are_fresh(script, rewrite):
     module = _load(script)
