@@ -36,12 +36,18 @@ def test_presets_set_every_convention_and_fields_beside_them_override():
         assert short.model_dump() == {"preset": name, **preset}
     # the defaults are the paper's preset, and the bundled Model I scenario NetLogo's
     assert E.EpsteinConventions().model_dump(exclude={"preset"}) == E.PRESETS["epstein"]
-    bundled = load_scenario(MODEL1).conventions.model_dump(exclude={"preset", "jail_term"})
-    assert bundled == {k: v for k, v in E.PRESETS["netlogo"].items() if k != "jail_term"}
+    bundled = load_scenario(MODEL1).conventions
+    assert bundled.jail_term == "inclusive"  # the paper's terms, kept since before presets
+    assert bundled.model_dump(exclude={"preset", "jail_term"}) == {
+        k: v for k, v in E.PRESETS["netlogo"].items() if k != "jail_term"}
     mixed = E.EpsteinScenario.model_validate(
         {"conventions": {"preset": "mesa", "order": "move_then_act"}}).conventions
     assert (mixed.arrest_ratio, mixed.order, mixed.jail_holds_cell) == (
         "mesa", "move_then_act", True)
+    # a preset under a table keeps the fields the file gives; conventions = "..." replaces them
+    kept = load_scenario(MODEL1, ["conventions.preset=mesa"]).conventions
+    assert (kept.arrest_ratio, kept.jail_term) == ("netlogo", "inclusive")
+    assert load_scenario(MODEL1, ["conventions=mesa"]).conventions.arrest_ratio == "mesa"
     again = E.EpsteinScenario.model_validate(
         E.EpsteinScenario.model_validate({"conventions": "netlogo"}).model_dump())
     assert again.conventions.jail_term == "netlogo"
@@ -82,9 +88,9 @@ def test_max_jail_inf_from_toml_or_a_string_jails_for_good():
 # --------------------------------------------------------------------------- NetLogo's terms
 def test_netlogo_terms_turn_intermittent_outbursts_into_an_endless_one_at_jmax_10():
     for seed in (0, 1):
-        netlogo = active(["conventions.preset=netlogo", "cops.max_jail=10"], seed, 400)
-        served = active(["conventions.preset=netlogo", "conventions.jail_term=inclusive",
-                         "cops.max_jail=10"], seed, 400)
+        # the bundled scenario has NetLogo's conventions but for its jail terms
+        netlogo = active(["conventions.jail_term=netlogo", "cops.max_jail=10"], seed, 400)
+        served = active(["cops.max_jail=10"], seed, 400)
         assert netlogo[100:].min() >= 100, seed  # one outburst that never ends
         assert len(E.outbursts(netlogo[100:], 100)) == 1
         assert len(E.outbursts(served[100:], 100)) >= 10, seed  # outbursts come and go
@@ -92,13 +98,13 @@ def test_netlogo_terms_turn_intermittent_outbursts_into_an_endless_one_at_jmax_1
 
 def test_netlogo_preset_at_its_defaults_shows_punctuated_equilibrium():
     for seed in (0, 1):
-        series = active(["conventions.preset=netlogo"], seed, 500)
+        series = active(["conventions=netlogo"], seed, 500)
         assert len(E.outbursts(series, 100)) >= 8, seed
         assert np.median(series) <= 5, seed
 
 
 def test_netlogo_terms_are_drawn_below_jmax_and_zero_or_one_never_count_as_jailed():
-    scenario = load_scenario(MODEL1, ["conventions.preset=netlogo", "cops.max_jail=3"])
+    scenario = load_scenario(MODEL1, ["conventions=netlogo", "cops.max_jail=3"])
     world = E.build_world(scenario, seed=5)
     layout, rules, state = E.kernel_inputs(scenario, world, seed=5)
     legitimacy = np.full(61, 0.5)
