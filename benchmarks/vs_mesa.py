@@ -226,6 +226,7 @@ def main() -> None:
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT)
     args = parser.parse_args()
     python = mesa_python()
+    load_at_start = os.getloadavg()[0]
     results = []
     mesa_version = None
     for side, mesa_seeds, our_seeds, steps, burn_in in PLAN[args.plan]:
@@ -267,7 +268,10 @@ def main() -> None:
     report = {
         "benchmark": "epstein_vs_mesa",
         "plan": args.plan,
-        "machine": {**machine(), "mesa": mesa_version},
+        # Mesa slows down far more than minders when other jobs share the cores: a loaded
+        # machine inflates the ratios; the load averages say how quiet the run was
+        "machine": {**machine(), "mesa": mesa_version, "load_average_start": load_at_start,
+                    "load_average_end": os.getloadavg()[0]},
         "parameters": PARAMETERS,
         "conventions": "Mesa's example: round-half-even C/A with the citizen in A; von Neumann "
                        "vision 7 (both kinds); random sequential activation; decide/arrest then "

@@ -39,9 +39,12 @@ def fragment() -> str:
                 f"| {r['active_share']['ks_pvalue']:.2f} | {r['jailed_share']['ks_pvalue']:.2f} |"
             )
         m = report["machine"]
+        load = (f", load average {m['load_average_start']:.1f} at the start and "
+                f"{m['load_average_end']:.1f} at the end" if "load_average_start" in m
+                else ", load not recorded")
         notes.append(f"{label}: {m['date'][:10]}, commit {m['git_commit']}, Mesa {m['mesa']}, "
                      f"{m['cpu_count']} cores, Python {m['python']} (minders side), "
-                     f"NumPy {m['numpy']}, Numba {m['numba']}")
+                     f"NumPy {m['numpy']}, Numba {m['numba']}{load}")
     return "\n".join([*lines, "", *(f"- {n}" for n in notes)])
 
 
