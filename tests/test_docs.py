@@ -27,6 +27,7 @@ def _load(name: str):
     ("model_v2_speed", "rewrite"),
     ("fuzz_result", "rewrite"),
     ("early_warning", "rewrite"),
+    ("vs_mesa_table", "rewrite"),
 ])
 def test_generated_docs_are_fresh(script, rewrite):
     module = _load(script)

@@ -18,7 +18,8 @@ from minders.errors import ScenarioError
 from minders.spec import apply_overrides, read_scenario_file
 
 #: (kind, bundled scenario, section path, model of that section)
-BUNDLED = {"minders": "pyongyang", "epstein": "epstein_model1", "granovetter": "granovetter_riot",
+BUNDLED = {"minders": "pyongyang", "epstein": "epstein_model1", "epstein2": "epstein_model2",
+           "granovetter": "granovetter_riot",
            "watts": "watts_er", "kuran": "kuran_revolution"}
 
 

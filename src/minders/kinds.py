@@ -43,6 +43,7 @@ if TYPE_CHECKING:
 REGISTRY: dict[str, str] = {
     "minders": "minders.model:KIND",
     "epstein": "minders.classic.epstein:KIND",
+    "epstein2": "minders.classic.epstein.model2:KIND",
     "granovetter": "minders.classic.granovetter:KIND",
     "watts": "minders.classic.watts:KIND",
     "kuran": "minders.classic.kuran:KIND",
@@ -125,7 +126,7 @@ def names() -> list[str]:
     Examples
     --------
     >>> names()
-    ['minders', 'epstein', 'granovetter', 'watts', 'kuran']
+    ['minders', 'epstein', 'epstein2', 'granovetter', 'watts', 'kuran']
     """
     return list(REGISTRY)
 

@@ -109,7 +109,13 @@ class Reference:
             return False
         suspect = actives[int(draw(self.keys[2], t, cop) * len(actives))]
         self.status[suspect] = E.JAILED
-        self.jail_left[suspect] = int(draw(self.keys[3], t, suspect) * (self.s.cops.max_jail + 1))
+        longest = self.s.cops.max_jail
+        if longest == "inf":
+            self.jail_left[suspect] = E.ENDLESS
+        elif self.conv.jail_term == "netlogo":  # NetLogo's random max-jail-term: 0..J-1
+            self.jail_left[suspect] = int(draw(self.keys[3], t, suspect) * longest)
+        else:
+            self.jail_left[suspect] = int(draw(self.keys[3], t, suspect) * (longest + 1))
         if not self.conv.jail_holds_cell:
             self.occupant[self.cell[suspect]] = -1
             self.on_grid[suspect] = False
@@ -122,11 +128,24 @@ class Reference:
             order[i], order[j] = order[j], order[i]
         return order
 
+    def count_down(self, t):
+        """NetLogo: every term counts down at the end of the step; free at 0."""
+        if self.conv.jail_term != "netlogo":
+            return
+        for a in range(self.n_cit):
+            if self.status[a] == E.JAILED:
+                self.jail_left[a] = max(0, self.jail_left[a] - 1)
+                if self.jail_left[a] == 0:
+                    self.release(a, t)
+
     def step_random(self, t, legitimacy):
         move_first = self.conv.order == "move_then_act"
+        countdown = self.conv.jail_term == "netlogo"
         for a in self.order(t):
             citizen = a < self.n_cit
             if citizen and self.status[a] == E.JAILED:
+                if countdown:
+                    continue
                 if self.jail_left[a] > 0:
                     self.jail_left[a] -= 1
                     continue
@@ -141,11 +160,12 @@ class Reference:
                 cops, actives, empties = self.look(a)
             if not move_first:
                 self.move(a, t, empties)
+        self.count_down(t)
 
     def step_synchronous(self, t, legitimacy):
         order = self.order(t)
         for a in range(self.n_cit):
-            if self.status[a] == E.JAILED:
+            if self.status[a] == E.JAILED and self.conv.jail_term != "netlogo":
                 if self.jail_left[a] > 0:
                     self.jail_left[a] -= 1
                 else:
@@ -163,6 +183,7 @@ class Reference:
             if a < self.n_cit and self.status[a] == E.JAILED:
                 continue
             self.move(a, t, self.look(a)[2])
+        self.count_down(t)
 
 
 def kernel_step(world, scenario, t, keys, legitimacy, counts):
@@ -192,6 +213,9 @@ CONVENTIONS = [
     {"arrest_ratio": "netlogo", "neighbourhood": "cross", "movement": False},
     {"arrest_ratio": "paper", "activation": "synchronous"},
     {"arrest_ratio": "mesa", "activation": "synchronous", "jail_holds_cell": True},
+    {"preset": "netlogo"},
+    {"preset": "netlogo", "jail_holds_cell": True, "activation": "synchronous"},
+    {"preset": "mesa", "jail_term": "netlogo"},
 ]
 
 
@@ -199,6 +223,17 @@ CONVENTIONS = [
 def test_kernel_matches_the_python_reference_step_by_step(conventions):
     scenario = small(conventions, **{"citizens": {"density": 0.55, "vision": 3,
                                                   "threshold": 0.05}})
+    _compare_with_reference(scenario)
+
+
+def test_kernel_matches_the_reference_with_endless_terms():
+    scenario = small({"preset": "netlogo"}, **{
+        "citizens": {"density": 0.55, "vision": 3, "threshold": 0.05},
+        "cops": {"density": 0.08, "vision": 4, "max_jail": "inf"}})
+    _compare_with_reference(scenario)
+
+
+def _compare_with_reference(scenario: E.EpsteinScenario) -> None:
     world = E.build_world(scenario, seed=7)
     keys = np.array([stream_key(7, f"epstein/{n}") for n in E.STREAMS], dtype=np.uint64)
     reference = Reference(scenario, world, keys)

@@ -41,6 +41,17 @@ PINNED = {
                         "conventions.activation=synchronous",
                         "conventions.jail_holds_cell=true"), 7, 40):
         "c0bf3ff6dcea2466f337246c5e05a2e258cda18e399ebbe21fe38445f2970bfe",
+    # computed with the kernels before the speed work of issue 14 (signed indices, one kernel
+    # call per step; commit 25f8852), on grids larger and less square than the paper's and a
+    # vision wider than the 40x40 runs' above
+    ("epstein_model1", ("conventions.arrest_ratio=mesa", "conventions.jail_holds_cell=true",
+                        "conventions.order=act_then_move",
+                        "conventions.neighbourhood=von_neumann",
+                        "conventions.placement=per_cell", "grid.width=100", "grid.height=100"),
+     11, 30): "bec0b2df47360689d759a8285b001dbbd812689b20ed0fea1d4620ba59007d92",
+    ("epstein_model1", ("grid.width=61", "grid.height=47", "citizens.vision=10",
+                        "cops.vision=12", "conventions.neighbourhood=moore"), 11, 30):
+        "38f157e5fcd47d1a0445b7ce96e676ce967045a7aec64fbf8b481c9096c63137",
     ("granovetter_riot", (), 7, None):
         "139eee73a78ca50b2b33591c69afcb1895f7d176afe53183707b64a2ba9deef1",
     ("granovetter_normal", (), 7, None):

@@ -25,14 +25,14 @@ runner = CliRunner()
 
 def test_every_classic_kind_has_a_bundled_scenario():
     assert {tomllib.loads(p.read_text())["kind"] for p in CLASSIC} == {
-        "epstein", "granovetter", "watts", "kuran"}
+        "epstein", "epstein2", "granovetter", "watts", "kuran"}
 
 
 @pytest.mark.parametrize("path", CLASSIC, ids=lambda p: p.stem)
 def test_minders_run_on_each_bundled_classic_scenario(path, tmp_path):
     out = tmp_path / "out"
     args = ["run", str(path), "--out", str(out), "--seed", "3"]
-    if tomllib.loads(path.read_text())["kind"] == "epstein":
+    if tomllib.loads(path.read_text())["kind"] in ("epstein", "epstein2"):
         args += ["--steps", "60"]
     result = runner.invoke(app, args, env={"COLUMNS": "160"})
     assert result.exit_code == 0, result.output
@@ -57,12 +57,12 @@ def test_validate_and_schema_commands(path):
     assert json.loads(schema.output)["properties"]["kind"]["const"] == kind
 
 
-@pytest.mark.parametrize("kind", ["epstein", "granovetter", "watts", "kuran"])
+@pytest.mark.parametrize("kind", ["epstein", "epstein2", "granovetter", "watts", "kuran"])
 def test_same_seed_gives_identical_records_for_every_kind(kind):
     path = next(p for p in CLASSIC if tomllib.loads(p.read_text())["kind"] == kind)
     scenario = load_scenario(path)
     simulate = kinds.get(kind).simulate
-    steps = 40 if kind == "epstein" else None
+    steps = 40 if kind.startswith("epstein") else None
     first = simulate(scenario, seed=21, steps=steps)
     again = simulate(scenario, seed=21, steps=steps)
     pd.testing.assert_frame_equal(first.records, again.records)

@@ -6,8 +6,9 @@ the chance of arrest is ``P = 1 - exp(-k (C/A)_v)``, with C cops and A
 actives within its vision v; it turns active when ``G - R P > T`` (risk
 aversion R, threshold T) and is quiet otherwise. A cop arrests one random
 active citizen within its vision; the citizen is jailed for a term drawn
-uniformly from ``0..J_max``. Everyone moves to a random empty cell within
-vision. The paper's findings reproduced here (tests/classic): punctuated
+uniformly from ``0..J_max`` (``cops.max_jail = "inf"``: for good).
+Everyone moves to a random empty cell within vision. The paper's findings
+reproduced here (tests/classic): punctuated
 equilibrium (long quiet spells broken by outbursts), and a sudden drop of
 legitimacy setting off an outburst that a gradual decline to the same level
 does not.
@@ -37,6 +38,18 @@ scenario option in ``[conventions]`` (see ``docs/classic.md``):
 ``placement``
     ``"exact"``: ``round(density * cells)`` citizens and cops on random cells
     (NetLogo); ``"per_cell"``: each cell independently (Mesa).
+``jail_term``
+    ``"inclusive"``: terms uniform on ``0..J_max``, one step served at each
+    of the citizen's activations (the paper's U(0, J_max); Mesa);
+    ``"netlogo"``: uniform on ``0..J_max - 1``, counted down at the end of
+    each step (NetLogo Rebellion).
+``preset``
+    ``"epstein"`` (the defaults), ``"netlogo"`` or ``"mesa"`` sets all of the
+    above as that implementation does (:data:`PRESETS`); ``conventions =
+    "netlogo"`` is short for ``[conventions] preset = "netlogo"``.
+
+``[[cops.schedule]]`` removes or adds cops before given steps (shocks; the
+records then gain a ``cops`` column), for Epstein's cop-reduction runs.
 
 Records: ``step``, ``quiet``, ``active``, ``jailed`` (citizens) and
 ``legitimacy``; ``step`` 0 is the start (everyone quiet).
@@ -60,16 +73,19 @@ from minders.classic.epstein.grid import (
     FIELD,
     World,
     build_world,
+    change_cops,
     padded_cells,
     row_runs,
     vision_offsets,
 )
 from minders.classic.epstein.kernels import (
+    ENDLESS,
     STREAMS,
     Layout,
     Rules,
     State,
     _arrest_probability,
+    count_down,
     kernel_inputs,
     run_steps,
     step_random,
@@ -82,8 +98,11 @@ from minders.classic.epstein.scenario import (
     JAILED,
     MAX_VISION,
     NEIGHBOURHOODS,
+    OFF_DUTY,
+    PRESETS,
     QUIET,
     STATUS_NAMES,
+    CopChange,
     EpsteinCitizens,
     EpsteinConventions,
     EpsteinCops,
@@ -98,10 +117,11 @@ _row_runs = row_runs  # the name the tests knew it by
 
 __all__ = [
     "ACTIVE", "ACTIVE_SHIFT", "ACTIVE_WEIGHT", "ARREST_RATIOS", "COP", "COP_WEIGHT",
-    "EMPTY_SHIFT", "EMPTY_WEIGHT", "FIELD", "JAILED", "MAX_VISION", "NEIGHBOURHOODS", "QUIET",
-    "STATUS_NAMES", "STREAMS", "EpsteinCitizens", "EpsteinConventions", "EpsteinCops",
-    "EpsteinGrid", "EpsteinLegitimacy", "EpsteinScenario", "Layout", "LegitimacyChange", "Rules",
-    "State", "World", "build_world", "figure", "kernel_inputs", "legitimacy_path", "outbursts",
+    "EMPTY_SHIFT", "EMPTY_WEIGHT", "ENDLESS", "FIELD", "JAILED", "MAX_VISION",
+    "NEIGHBOURHOODS", "OFF_DUTY", "PRESETS", "QUIET", "STATUS_NAMES", "STREAMS", "CopChange",
+    "EpsteinCitizens", "EpsteinConventions", "EpsteinCops", "EpsteinGrid", "EpsteinLegitimacy",
+    "EpsteinScenario", "Layout", "LegitimacyChange", "Rules", "State", "World", "build_world",
+    "change_cops", "count_down", "figure", "kernel_inputs", "legitimacy_path", "outbursts",
     "padded_cells", "row_runs", "run_steps", "simulate", "step_random", "step_synchronous",
     "summary", "vision_offsets", "_arrest_probability", "_row_runs",
 ]

@@ -39,6 +39,7 @@ from minders.classic.epstein.scenario import (
     ARREST_RATIOS,
     COP,
     JAILED,
+    OFF_DUTY,
     QUIET,
     EpsteinScenario,
 )
@@ -46,6 +47,9 @@ from minders.streams import stream_key, uniform
 
 #: The named counter-based streams of one run, in the order of ``Rules.keys``.
 STREAMS = ("activation", "move", "arrest", "jail_term", "release")
+
+#: A jail term that never ends (``max_jail = "inf"``): more steps than any run has.
+ENDLESS = 1 << 62
 
 
 class Layout(NamedTuple):
@@ -92,7 +96,8 @@ class Rules(NamedTuple):
     arrest_constant : float
         k in ``P = 1 - exp(-k (C/A))``.
     max_jail : int
-        J_max: jail terms are uniform on ``0..J_max``.
+        J_max: jail terms are uniform on ``0..J_max`` (``0..J_max - 1`` when
+        ``countdown``); -1: endless terms (``max_jail = "inf"``).
     arrest_ratio : int
         Index in :data:`ARREST_RATIOS` (0 paper, 1 NetLogo, 2 Mesa).
     synchronous : bool
@@ -103,6 +108,10 @@ class Rules(NamedTuple):
         The jailed keep their cell (Mesa).
     movement : bool
         Agents move to a random empty cell in vision.
+    countdown : bool
+        NetLogo's jail terms: every term counts down at the end of each step
+        and the citizen is free once it reaches 0 (else one step is served at
+        each of the citizen's activations).
     """
 
     keys: np.ndarray
@@ -114,6 +123,7 @@ class Rules(NamedTuple):
     move_first: bool
     holds_cell: bool
     movement: bool
+    countdown: bool
 
 
 class State(NamedTuple):
@@ -173,12 +183,13 @@ def kernel_inputs(
         keys=np.array([stream_key(seed, f"epstein/{name}") for name in STREAMS], dtype=np.uint64),
         threshold=float(scenario.citizens.threshold),
         arrest_constant=float(scenario.citizens.arrest_constant),
-        max_jail=int(scenario.cops.max_jail),
+        max_jail=-1 if scenario.cops.max_jail == "inf" else int(scenario.cops.max_jail),
         arrest_ratio=ARREST_RATIOS.index(conv.arrest_ratio),
         synchronous=conv.activation == "synchronous",
         move_first=conv.order == "move_then_act",
         holds_cell=bool(conv.jail_holds_cell),
         movement=bool(conv.movement),
+        countdown=conv.jail_term == "netlogo",
     )
     state = State(
         hardship=world.hardship, risk_aversion=world.risk_aversion, status=world.status,
@@ -230,13 +241,15 @@ def _centre(cell, width, pad, padded_width):
 def _look(centre, starts, lengths, weight, run_sum):
     """Packed sum of the weights in vision of padded position ``centre`` (own cell included).
 
-    ``run_sum[r]`` keeps the sum of run ``r``, for :func:`_pick`.
+    ``run_sum[r]`` keeps the sum of run ``r``, for :func:`_pick`. The
+    positions are unsigned: with a signed index Numba checks for a negative
+    one at every load, which made this loop twice as slow.
     """
     total = 0
     for r in range(starts.size):
-        base = centre + starts[r]
+        base = np.uint64(centre + starts[r])
         acc = 0
-        for j in range(lengths[r]):
+        for j in range(np.uint64(lengths[r])):
             acc += weight[base + j]
         run_sum[r] = acc
         total += acc
@@ -251,12 +264,12 @@ def _pick(m, shift, value, centre, starts, lengths, weight, run_sum):
         if m >= here:
             m -= here
             continue
-        base = centre + starts[r]
-        for j in range(lengths[r]):
-            if weight[base + j] == value:
-                if m == 0:
-                    return base + j
-                m -= 1
+        base = np.uint64(centre + starts[r])
+        for j in range(np.uint64(lengths[r])):
+            hit = weight[base + j] == value
+            if hit & (m == 0):  # one rarely taken branch, not one per cell
+                return np.int64(base + j)
+            m -= hit
     return -1
 
 
@@ -325,7 +338,7 @@ def _release(a, t, key, cell, on_grid, occupant, weight, width, height, pad, sta
 @nb.njit(inline="always", cache=True, error_model="numpy")
 def _arrest(cop, t, actives, centre, starts, lengths, weight, run_sum, padded_cell, occupant,
             status, jail_left, on_grid, cell, width, height, pad, max_jail, holds_cell,
-            arrest_key, jail_key):
+            countdown, arrest_key, jail_key):
     """Cop ``cop`` jails a uniformly drawn active citizen in its vision; True if it did."""
     if actives <= 0:
         return False
@@ -333,7 +346,12 @@ def _arrest(cop, t, actives, centre, starts, lengths, weight, run_sum, padded_ce
     position = _pick(m, ACTIVE_SHIFT, ACTIVE_WEIGHT, centre, starts, lengths, weight, run_sum)
     suspect = occupant[padded_cell[position]]
     status[suspect] = JAILED
-    jail_left[suspect] = int(uniform(jail_key, t, suspect) * (max_jail + 1))  # U{0..J_max}
+    if max_jail < 0:  # J_max = inf
+        jail_left[suspect] = ENDLESS
+    elif countdown:  # NetLogo: random max-jail-term, U{0..J_max - 1}
+        jail_left[suspect] = int(uniform(jail_key, t, suspect) * max_jail)
+    else:  # U{0..J_max}
+        jail_left[suspect] = int(uniform(jail_key, t, suspect) * (max_jail + 1))
     if holds_cell:
         _set(weight, cell[suspect], 0, width, height, pad)
     else:  # off the grid until released; its cell is remembered
@@ -396,7 +414,8 @@ def step_random(t, legitimacy, layout, rules, state, order, run_sum):
         Scratch, one slot per vision run (the longer vision's count).
     """
     # the groups unpacked once: the body then reads plain locals, as fast as separate arguments
-    keys, threshold, arrest_constant, max_jail, rule, _, move_first, holds_cell, movement = rules
+    (keys, threshold, arrest_constant, max_jail, rule, _, move_first, holds_cell, movement,
+     countdown) = rules
     width, height, pad, cit_start, cit_length, cop_start, cop_length, padded_cell, n_citizens = (
         layout
     )
@@ -407,10 +426,14 @@ def step_random(t, legitimacy, layout, rules, state, order, run_sum):
         a = order[i]
         citizen = a < n_citizens
         if citizen and status[a] == JAILED:
+            if countdown:  # served at the end of the step (count_down)
+                continue
             if jail_left[a] > 0:
                 jail_left[a] -= 1
                 continue
             _release(a, t, keys[4], cell, on_grid, occupant, weight, width, height, pad, status)
+        elif not citizen and status[a] == OFF_DUTY:
+            continue
         starts, lengths = (cit_start, cit_length) if citizen else (cop_start, cop_length)
         centre = _centre(cell[a], width, pad, padded_width)
         total = _look(centre, starts, lengths, weight, run_sum) - weight[centre]
@@ -428,8 +451,8 @@ def step_random(t, legitimacy, layout, rules, state, order, run_sum):
         else:
             arrested = _arrest(a, t, (total >> ACTIVE_SHIFT) & FIELD, centre, starts, lengths,
                                weight, run_sum, padded_cell, occupant, status, jail_left,
-                               on_grid, cell, width, height, pad, max_jail, holds_cell, keys[2],
-                               keys[3])
+                               on_grid, cell, width, height, pad, max_jail, holds_cell,
+                               countdown, keys[2], keys[3])
             if arrested and not holds_cell and not move_first:  # a cell came free
                 total = _look(centre, starts, lengths, weight, run_sum) - weight[centre]
         if movement and not move_first:
@@ -464,7 +487,8 @@ def step_synchronous(t, legitimacy, layout, rules, state, order, run_sum):
         Scratch, one slot per vision run (the longer vision's count).
     """
     # the groups unpacked once: the body then reads plain locals, as fast as separate arguments
-    keys, threshold, arrest_constant, max_jail, rule, _, move_first, holds_cell, movement = rules
+    (keys, threshold, arrest_constant, max_jail, rule, _, move_first, holds_cell, movement,
+     countdown) = rules
     width, height, pad, cit_start, cit_length, cop_start, cop_length, padded_cell, n_citizens = (
         layout
     )
@@ -472,7 +496,7 @@ def step_synchronous(t, legitimacy, layout, rules, state, order, run_sum):
     padded_width = width + 2 * pad
     _shuffle(order, keys[0], t)
     for a in range(n_citizens):
-        if status[a] == JAILED:
+        if status[a] == JAILED and not countdown:
             if jail_left[a] > 0:
                 jail_left[a] -= 1
             else:
@@ -492,23 +516,41 @@ def step_synchronous(t, legitimacy, layout, rules, state, order, run_sum):
             _set(weight, cell[a], _weight_of(decided[a]), width, height, pad)
     for i in range(order.size):
         a = order[i]
-        if a >= n_citizens:
+        if a >= n_citizens and status[a] == COP:
             centre = _centre(cell[a], width, pad, padded_width)
             total = _look(centre, cop_start, cop_length, weight, run_sum)
             _arrest(a, t, (total >> ACTIVE_SHIFT) & FIELD, centre, cop_start, cop_length, weight,
                     run_sum, padded_cell, occupant, status, jail_left, on_grid, cell, width,
-                    height, pad, max_jail, holds_cell, keys[2], keys[3])
+                    height, pad, max_jail, holds_cell, countdown, keys[2], keys[3])
     if movement:
         for i in range(order.size):
             a = order[i]
             citizen = a < n_citizens
-            if citizen and status[a] == JAILED:
+            if status[a] == JAILED or status[a] == OFF_DUTY:
                 continue
             starts, lengths = (cit_start, cit_length) if citizen else (cop_start, cop_length)
             centre = _centre(cell[a], width, pad, padded_width)
             total = _look(centre, starts, lengths, weight, run_sum)
             _move(a, t, keys[1], total >> EMPTY_SHIFT, centre, starts, lengths, weight, run_sum,
                   cell, occupant, width, height, pad, padded_cell, status)
+
+
+@nb.njit(cache=True, error_model="numpy")
+def count_down(t, layout, rules, state):
+    """NetLogo's jail: every term counts down at the end of step ``t``; at 0 the citizen is free.
+
+    A term of 0 or 1 drawn this step ends now, so such a citizen is never
+    counted as jailed (NetLogo counts ``jail-term > 0`` after the countdown).
+    """
+    width, height, pad = layout.width, layout.height, layout.pad
+    status, jail_left, cell, on_grid = state.status, state.jail_left, state.cell, state.on_grid
+    for a in range(layout.n_citizens):
+        if status[a] == JAILED:
+            if jail_left[a] > 0:
+                jail_left[a] -= 1
+            if jail_left[a] == 0:
+                _release(a, t, rules.keys[4], cell, on_grid, state.occupant, state.weight, width,
+                         height, pad, status)
 
 
 @nb.njit(cache=True, error_model="numpy")
@@ -539,6 +581,8 @@ def run_steps(first, last, legitimacy_by_step, layout, rules, state, counts):
             step_synchronous(t, legitimacy_by_step[t], layout, rules, state, order, run_sum)
         else:
             step_random(t, legitimacy_by_step[t], layout, rules, state, order, run_sum)
+        if rules.countdown:
+            count_down(t, layout, rules, state)
         counts[t, 0] = 0
         counts[t, 1] = 0
         counts[t, 2] = 0

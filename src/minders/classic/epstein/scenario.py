@@ -7,7 +7,7 @@ Each detail the paper leaves open is an option of ``[conventions]``; see
 from __future__ import annotations
 
 import math
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, Field, field_validator, model_validator
 
@@ -15,8 +15,9 @@ from minders.classic._common import MAX_STEPS, STRICT, ClassicRun, ClassicScenar
 from minders.distributions import Distribution, Uniform
 from minders.errors import ScenarioError
 
-# Statuses: citizens are quiet, active or jailed; cops are cops.
-QUIET, ACTIVE, JAILED, COP = 0, 1, 2, 3
+# Statuses: citizens are quiet, active or jailed; cops are cops, or off duty (not on the
+# grid: removed by the cop schedule, or a slot for a cop it adds later).
+QUIET, ACTIVE, JAILED, COP, OFF_DUTY = 0, 1, 2, 3, 4
 #: Largest vision radius (a Moore neighbourhood of radius 15 has 960 cells < 2**10).
 MAX_VISION = 15
 STATUS_NAMES = ("quiet", "active", "jailed")
@@ -63,15 +64,58 @@ class EpsteinCitizens(BaseModel):
         return value
 
 
+class CopChange(BaseModel):
+    """Cops removed (``change < 0``) or added (``change > 0``) before step ``step`` runs."""
+
+    model_config = STRICT
+    step: int = Field(ge=1, le=MAX_STEPS, description="The step before which the change acts.")
+    change: int = Field(
+        ge=-MAX_SIDE * MAX_SIDE, le=MAX_SIDE * MAX_SIDE,
+        description="Cops added (> 0: on random empty cells) or removed (< 0: drawn at random).",
+    )
+
+    @field_validator("change")
+    @classmethod
+    def _nonzero(cls, value: int) -> int:
+        if value == 0:
+            raise ValueError("a non-zero number of cops (negative: removed, positive: added)")
+        return value
+
+
 class EpsteinCops(BaseModel):
     """The forces of the central authority."""
 
     model_config = STRICT
     density: float = Field(0.04, ge=0.0, le=1.0, description="Share of cells holding a cop.")
     vision: int = Field(7, ge=1, le=MAX_VISION, description="v*: how far a cop sees (cells).")
-    max_jail: int = Field(
-        30, ge=0, le=MAX_STEPS, description="J_max: jail terms are uniform on 0..J_max steps."
+    max_jail: int | Literal["inf"] = Field(
+        30, description="J_max: the longest jail term, in steps (conventions.jail_term says "
+        "how terms are drawn and served); 'inf': the jailed never come back.",
+        examples=[30, "inf"],
     )
+    schedule: list[CopChange] = Field(
+        default_factory=list,
+        description="Cops removed or added at given steps (shocks), in order of step.",
+    )
+
+    @field_validator("max_jail", mode="before")
+    @classmethod
+    def _max_jail(cls, value: Any) -> Any:
+        if value == "inf" or (isinstance(value, float) and value == math.inf):  # TOML's inf
+            return "inf"
+        if isinstance(value, bool) or not isinstance(value, int) \
+                or not 0 <= value <= MAX_STEPS:
+            raise ValueError(f"an integer in [0, {MAX_STEPS}] or 'inf'")
+        return value
+
+    @model_validator(mode="after")
+    def _ordered(self) -> EpsteinCops:
+        for k in range(1, len(self.schedule)):
+            if self.schedule[k].step < self.schedule[k - 1].step:
+                previous = self.schedule[k - 1].step
+                raise ScenarioError(f"schedule.{k}.step", self.schedule[k].step,
+                                    f"a step >= the previous change's ({previous})")
+        return self
 
 
 class LegitimacyChange(BaseModel):
@@ -105,10 +149,31 @@ class EpsteinLegitimacy(BaseModel):
         return self
 
 
+#: The conventions of the paper's best-known implementations (and of the paper itself, the
+#: defaults): ``[conventions] preset = "netlogo"`` (or ``conventions = "netlogo"``) sets them
+#: all; fields given beside ``preset`` override it.
+PRESETS: dict[str, dict[str, Any]] = {
+    "epstein": {"arrest_ratio": "paper", "activation": "random", "order": "act_then_move",
+                "neighbourhood": "von_neumann", "jail_holds_cell": False, "placement": "exact",
+                "jail_term": "inclusive", "movement": True},
+    "netlogo": {"arrest_ratio": "netlogo", "activation": "random", "order": "move_then_act",
+                "neighbourhood": "disc", "jail_holds_cell": False, "placement": "exact",
+                "jail_term": "netlogo", "movement": True},
+    "mesa": {"arrest_ratio": "mesa", "activation": "random", "order": "act_then_move",
+             "neighbourhood": "von_neumann", "jail_holds_cell": True, "placement": "per_cell",
+             "jail_term": "inclusive", "movement": True},
+}
+
+
 class EpsteinConventions(BaseModel):
     """Details the paper leaves open, as its implementations settle them."""
 
     model_config = STRICT
+    preset: Literal["epstein", "netlogo", "mesa"] | None = Field(
+        None, description="Set every convention as the paper ('epstein', the defaults), "
+        "NetLogo Rebellion ('netlogo') or Mesa's example ('mesa') does; fields given beside "
+        "it override it.",
+    )
     arrest_ratio: Literal["paper", "netlogo", "mesa"] = Field(
         "paper", description="(C/A)_v: 'paper' C/A, A counting the citizen; 'netlogo' "
         "floor(C/A), A counting the citizen once more when active; 'mesa' round(C/A), halves "
@@ -134,6 +199,22 @@ class EpsteinConventions(BaseModel):
         "'per_cell': each cell drawn independently (Mesa).",
     )
     movement: bool = Field(True, description="Agents move to a random empty cell in vision.")
+    jail_term: Literal["inclusive", "netlogo"] = Field(
+        "inclusive", description="'inclusive': terms uniform on 0..J_max, one step served at "
+        "each of the citizen's activations, acting at once when none is left (the paper's "
+        "U(0, J_max); Mesa); 'netlogo': terms uniform on 0..J_max-1, every term counted down "
+        "at the end of each step, the citizen free once it reaches 0 (NetLogo Rebellion).",
+    )
+
+    @model_validator(mode="before")
+    @classmethod
+    def _preset(cls, data: Any) -> Any:
+        if isinstance(data, str):  # conventions = "netlogo"
+            data = {"preset": data}
+        if isinstance(data, dict) and isinstance(data.get("preset"), str) \
+                and data["preset"] in PRESETS:
+            return {**PRESETS[data["preset"]], **data}
+        return data
 
 
 class EpsteinScenario(ClassicScenario):
@@ -165,6 +246,7 @@ class EpsteinScenario(ClassicScenario):
                     f"legitimacy.changes.{k}.start", change.start,
                     f"a step inside the horizon [1, {steps}] (run.steps = {steps})",
                 )
+        self._check_schedule()
         free = 1.0 - self.citizens.density
         if self.cops.density > free + 1e-12:
             raise ScenarioError(
@@ -182,6 +264,42 @@ class EpsteinScenario(ClassicScenario):
                 )
         self.check_fits()
         return self
+
+    def _check_schedule(self) -> None:
+        """Every cop change inside the horizon, never below zero cops, always room for them."""
+        steps = self.run.steps
+        citizens, cops = self.agent_counts()
+        room = self.grid.width * self.grid.height - citizens
+        for k, change in enumerate(self.cops.schedule):
+            if change.step > steps:
+                raise ScenarioError(
+                    f"cops.schedule.{k}.step", change.step,
+                    f"a step inside the horizon [1, {steps}] (run.steps = {steps})",
+                )
+            cops += change.change
+            if cops < 0:
+                raise ScenarioError(f"cops.schedule.{k}.change", change.change,
+                                    f"at most {cops - change.change} cops removed (those left)")
+            if cops > room:
+                raise ScenarioError(f"cops.schedule.{k}.change", change.change,
+                                    f"at most {room - cops + change.change} cops added (the "
+                                    "cells left free by citizens and cops)")
+
+    def cop_slots(self) -> int:
+        """Cop slots beyond the initial cops that the schedule's additions need.
+
+        Examples
+        --------
+        >>> s = EpsteinScenario.model_validate({"cops": {"schedule": [
+        ...     {"step": 5, "change": -10}, {"step": 9, "change": 25}]}})
+        >>> s.cop_slots()
+        15
+        """
+        level = peak = 0
+        for change in self.cops.schedule:
+            level += change.change
+            peak = max(peak, level)
+        return peak
 
     def agent_counts(self) -> tuple[int, int]:
         """Citizens and cops placed (``placement = "per_cell"``: their expected numbers).
@@ -255,6 +373,10 @@ class EpsteinScenario(ClassicScenario):
         'legitimacy to 0.5 at step 50'
         """
         labels = []
+        for cop in self.cops.schedule:
+            if cop.step > steps:
+                verb = "added" if cop.change > 0 else "removed"
+                labels.append(f"{abs(cop.change)} cops {verb} at step {cop.step}")
         for change in self.legitimacy.changes:
             if change.start > steps:
                 when = (f"at step {change.start}" if change.ramp == 0 else

@@ -8,10 +8,11 @@ from collections.abc import Callable
 import numpy as np
 import pandas as pd
 
-from minders.classic.epstein.grid import build_world
+from minders.classic.epstein.grid import build_world, change_cops
 from minders.classic.epstein.kernels import kernel_inputs, run_steps
 from minders.classic.epstein.scenario import ACTIVE, JAILED, QUIET, EpsteinScenario
 from minders.result import Result
+from minders.streams import generator
 
 
 def legitimacy_path(scenario: EpsteinScenario, steps: int) -> np.ndarray:
@@ -60,7 +61,8 @@ def simulate(
     Returns
     -------
     Result
-        Records ``step``, ``quiet``, ``active``, ``jailed``, ``legitimacy``.
+        Records ``step``, ``quiet``, ``active``, ``jailed``, ``legitimacy``; and
+        ``cops`` (on duty) when the scenario has a cop schedule.
 
     Examples
     --------
@@ -81,21 +83,33 @@ def simulate(
     layout, rules, state = kernel_inputs(scenario, world, seed)
     counts = np.zeros((horizon + 1, 3), dtype=np.int64)
     counts[0, QUIET] = world.n_citizens
-    chunk = max(1, min(50, horizon // 100 or 1))
+    schedule = [c for c in scenario.cops.schedule if c.step <= horizon]
+    on_duty = np.full(horizon + 1, world.n_agents - world.n_citizens - scenario.cop_slots(),
+                      dtype=np.int64)
+    shocks = generator(seed, "epstein/cop_schedule")
+    # steps in chunks only to report progress: each kernel call costs ~10-30 us of dispatch
+    chunk = horizon if progress is None else max(1, min(50, horizon // 100 or 1))
     done = 0
     while done < horizon:
+        while schedule and schedule[0].step == done + 1:  # cops change before the step runs
+            on_duty[done + 1:] = change_cops(world, schedule.pop(0), shocks)
         last = min(horizon, done + chunk)
+        if schedule:
+            last = min(last, schedule[0].step - 1)
         run_steps(done + 1, last, legitimacy, layout, rules, state, counts)
         done = last
         if progress is not None:
             progress(done, horizon)
-    records = pd.DataFrame({
+    columns = {
         "step": np.arange(horizon + 1, dtype=np.int64),
         "quiet": counts[:, QUIET],
         "active": counts[:, ACTIVE],
         "jailed": counts[:, JAILED],
         "legitimacy": legitimacy,
-    })
+    }
+    if scenario.cops.schedule:  # cops on duty during each step (row 0: at the start)
+        columns["cops"] = on_duty
+    records = pd.DataFrame(columns)
     return Result(scenario=scenario, seed=seed, records=records,
                   wall_time=time.perf_counter() - start, steps=horizon)
 
