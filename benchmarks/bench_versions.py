@@ -46,7 +46,8 @@ def measure(tree: Path, agents: int, steps: int) -> dict:
                         "--out", str(out)], check=True, env=env, cwd=tree,
                        stdout=subprocess.DEVNULL)
         report = json.loads(out.read_text())
-    return {"machine": report["machine"], **report["results"][0]}
+    return {"machine": report["machine"], "load_average_1min": os.getloadavg()[0],
+            **report["results"][0]}
 
 
 def main() -> None:

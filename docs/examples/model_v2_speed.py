@@ -62,12 +62,17 @@ def side_by_side() -> list[str]:
     machine = report["runs"]["current"][0]["machine"]
     best = report["best_step_s_median"]
     verdict = "within" if report["ratio"] <= 1.25 else "above"
+    loads = [r["load_average_1min"] for rs in report["runs"].values() for r in rs
+             if "load_average_1min" in r]
+    load = (f" The machine's 1-minute load average after each run: {min(loads):.1f} to "
+            f"{max(loads):.1f} (2 cores)." if loads else
+            " The machine was shared with other work (load average about 4-10 on 2 cores).")
     lines += ["", f"After: side by side at {report['settings']['agents']:,} agents "
               f"({report['settings']['rounds']} alternating rounds, {report['date'][:10]}, "
               f"{machine['cpu']} with {machine['cpu_count']} cores), the fastest median step "
               f"is {1000 * best['current']:.1f} ms for model v2 against "
               f"{1000 * best['baseline']:.1f} ms for model v1: {report['ratio']:.2f}x, "
-              f"{verdict} the budget of 1.25x."]
+              f"{verdict} the budget of 1.25x." + load]
     return lines
 
 
