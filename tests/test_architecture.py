@@ -34,6 +34,8 @@ LAYERS: list[tuple[str, ...]] = [
     ("minders.classic",),
     # 7: experiments over any kind
     ("minders.experiments",),
+    # reports and exports of results folders (of runs and of experiments)
+    ("minders.report",),
     # 8: interfaces
     ("minders.dashboard",),
     ("minders.cli",),

@@ -23,7 +23,7 @@ from minders.errors import ScenarioError
 if TYPE_CHECKING:
     from minders.engine import Simulation
     from minders.kinds import load_scenario, simulate
-    from minders.result import Result
+    from minders.result import Result, load
     from minders.scenario import Scenario
 
 #: Public names and the module each comes from.
@@ -31,6 +31,7 @@ _LAZY = {
     "Result": "minders.result",
     "Scenario": "minders.scenario",
     "Simulation": "minders.engine",
+    "load": "minders.result",
     "load_scenario": "minders.kinds",
     "simulate": "minders.kinds",
 }
@@ -57,6 +58,6 @@ def __getattr__(name: str) -> Any:
 
 
 __all__ = [
-    "Result", "Scenario", "ScenarioError", "Simulation", "__version__", "load_scenario",
+    "Result", "Scenario", "ScenarioError", "Simulation", "__version__", "load", "load_scenario",
     "simulate",
 ]

@@ -79,6 +79,8 @@ class Result:
         return {
             "scenario": scenario,
             "scenario_hash": content_hash(scenario),
+            # The scenario's own seed and horizon, so that ``Result.load`` rebuilds it exactly.
+            "scenario_run": {"seed": self.scenario.run.seed, "steps": self.scenario.run.steps},
             "seed": self.seed,
             "steps": self.steps,
             **kinds.of(self.scenario).metadata(self.scenario),
@@ -87,6 +89,8 @@ class Result:
             "numpy": np.__version__,
             "wall_time_s": round(self.wall_time, 3),
             "created": datetime.now(UTC).isoformat(timespec="seconds"),
+            "command": command_line(),
+            "machine": machine(),
         }
 
     def plot(self, path: str | Path | None = None) -> Figure:
@@ -98,6 +102,51 @@ class Result:
             with atomic_path(Path(path)) as tmp:
                 fig.savefig(tmp, dpi=120, format=Path(path).suffix.lstrip(".") or "png")
         return fig
+
+    @classmethod
+    def load(cls, directory: str | Path) -> Result:
+        """The result saved in ``directory`` by :meth:`save` (``minders run --out DIR``).
+
+        The records, scenario, seed and steps are those of the run that was
+        saved; ``wall_time`` is the one recorded (to the millisecond).
+
+        Raises
+        ------
+        ScenarioError
+            If ``directory`` holds no saved run.
+
+        Examples
+        --------
+        >>> import minders, tempfile
+        >>> scenario = minders.load_scenario("pyongyang", ["tiers.residents.size=2000"])
+        >>> result = minders.simulate(scenario, steps=10)
+        >>> folder = tempfile.mkdtemp()
+        >>> _ = result.save(folder)
+        >>> back = minders.load(folder)
+        >>> back.records.equals(result.records), back.scenario == scenario, back.steps
+        (True, True, 10)
+        """
+        from minders.errors import ScenarioError
+        from minders.kinds import validate_scenario
+
+        directory = Path(directory)
+        files = [directory / "run.json", directory / "records.parquet"]
+        if not all(path.is_file() for path in files):
+            raise ScenarioError("results", str(directory),
+                                "a results folder of 'minders run' (with run.json and "
+                                "records.parquet)")
+        try:
+            saved = json.loads(files[0].read_text(encoding="utf-8"))
+            data = saved["scenario"]
+            # run.json holds the scenario as run (seed, steps); put its own back.
+            data["run"].update(saved.get("scenario_run", {}))
+            seed, steps = int(saved["seed"]), int(saved["steps"])
+        except (ValueError, KeyError, TypeError) as exc:
+            raise ScenarioError("results", str(files[0]),
+                                f"the run.json that 'minders run' writes ({exc!r})") from None
+        records = pd.read_parquet(files[1])
+        return cls(scenario=validate_scenario(data), seed=seed, records=records,
+                   wall_time=float(saved.get("wall_time_s", 0.0)), steps=steps)
 
     def save(self, directory: str | Path) -> dict[str, Path]:
         """Write ``records.parquet``, ``run.json`` and ``summary.png`` into ``directory``.
@@ -126,6 +175,29 @@ class Result:
         return {key: directory / name for key, name in names.items()}
 
 
+def command_line() -> str:
+    """The command line of this process, as a shell would take it back (for provenance)."""
+    import shlex
+    import sys
+
+    if not sys.argv or not sys.argv[0]:
+        return ""
+    program = Path(sys.argv[0]).name
+    program = "minders" if program in ("minders", "__main__.py") else program
+    return shlex.join([program, *sys.argv[1:]])
+
+
+def machine() -> str:
+    """The kind of machine (system, architecture, CPUs); not its name, as reports are shared.
+
+    Examples
+    --------
+    >>> "CPUs" in machine()
+    True
+    """
+    return f"{platform.system()} {platform.machine()}, {os.cpu_count()} CPUs"
+
+
 _UMASK = os.umask(0)
 os.umask(_UMASK)
 
@@ -144,3 +216,17 @@ def atomic_path(target: Path):
     finally:
         with contextlib.suppress(FileNotFoundError):
             tmp.unlink()
+
+
+def load(directory: str | Path) -> Result:
+    """The :class:`Result` saved in a ``minders run`` folder (see :meth:`Result.load`).
+
+    Examples
+    --------
+    >>> import minders
+    >>> minders.load("no/such/folder")  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    minders.errors.ScenarioError: results: expected a results folder of 'minders run' ...
+    """
+    return Result.load(directory)

@@ -36,7 +36,7 @@ import numpy as np
 import pandas as pd
 
 from minders.errors import ScenarioError
-from minders.result import atomic_path
+from minders.result import atomic_path, command_line, machine
 
 if TYPE_CHECKING:
     from minders.experiments.design import Sweep
@@ -371,6 +371,8 @@ def manifest_of(sweep: Sweep) -> dict[str, Any]:
         "runs": sweep.n_runs,
         "versions": versions,
         "created": datetime.now(UTC).isoformat(timespec="seconds"),
+        "command": command_line(),
+        "machine": machine(),
     }
 
 

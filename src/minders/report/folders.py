@@ -1,0 +1,81 @@
+"""What kind of results folder a path is, and its tables and metadata.
+
+A ``minders run`` folder holds ``run.json`` and ``records.parquet``; a
+``minders sweep`` (or ``sensitivity``, ``warning``) folder holds
+``manifest.json`` and ``runs/part-*.parquet``.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any, Literal
+
+import pandas as pd
+
+from minders.errors import ScenarioError
+
+Kind = Literal["run", "sweep"]
+EXPECTED = "a results folder of 'minders run' (run.json) or 'minders sweep' (manifest.json)"
+
+
+def folder_kind(directory: str | Path) -> Kind:
+    """``"run"`` or ``"sweep"``, or a :class:`ScenarioError` naming the folder.
+
+    Examples
+    --------
+    >>> folder_kind("no/such/folder")  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    minders.errors.ScenarioError: results: expected a results folder of 'minders run' ...
+    """
+    directory = Path(directory)
+    if (directory / "run.json").is_file() and (directory / "records.parquet").is_file():
+        return "run"
+    if (directory / "manifest.json").is_file():
+        return "sweep"
+    raise ScenarioError("results", str(directory), EXPECTED)
+
+
+def metadata(directory: str | Path) -> dict[str, Any]:
+    """The folder's metadata: ``run.json`` of a run, ``manifest.json`` of a sweep."""
+    directory = Path(directory)
+    name = "run.json" if folder_kind(directory) == "run" else "manifest.json"
+    return json.loads((directory / name).read_text(encoding="utf-8"))
+
+
+def tables(directory: str | Path) -> dict[str, pd.DataFrame]:
+    """The folder's tables by name: ``records`` of a run; ``runs`` (and ``records``) of a sweep.
+
+    A sweep's records are there only when the experiment kept them
+    (``output.records = true``).
+    """
+    directory = Path(directory)
+    if folder_kind(directory) == "run":
+        return {"records": pd.read_parquet(directory / "records.parquet")}
+    from minders.experiments.store import load_records, load_results
+
+    found = {"runs": load_results(directory)}
+    if (directory / "records").is_dir():
+        found["records"] = load_records(directory)
+    return found
+
+
+def flatten(value: Any, prefix: str = "") -> dict[str, Any]:
+    """Nested dicts and lists as ``{"dotted.path": leaf}``.
+
+    Examples
+    --------
+    >>> flatten({"run": {"seed": 1}, "shocks": [{"start": 3}]})
+    {'run.seed': 1, 'shocks.0.start': 3}
+    """
+    if isinstance(value, dict) and value:
+        items = value.items()
+    elif isinstance(value, list) and value:
+        items = ((str(k), v) for k, v in enumerate(value))
+    else:
+        return {prefix: value}
+    found: dict[str, Any] = {}
+    for key, item in items:
+        found.update(flatten(item, f"{prefix}.{key}" if prefix else str(key)))
+    return found

@@ -1,0 +1,436 @@
+"""``minders report``: one self-contained HTML file from a results folder.
+
+The page is rendered with Jinja2 from ``templates/report.html.j2`` (package
+data). It holds what was asked (every parameter of the scenario with its
+value, default and unit), the key figure and summary tables, a few findings
+written from templated sentences chosen by the numbers, provenance, and how
+to reproduce the results. Figures are the project's own, embedded as base64
+PNG; styles are inline. The page requests nothing beyond itself, so it
+opens offline and can be mailed as one file.
+"""
+
+from __future__ import annotations
+
+import base64
+import io
+import json
+import shlex
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from pydantic import BaseModel
+
+from minders.errors import ScenarioError
+from minders.formatting import format_measure, format_number
+from minders.report.folders import folder_kind, metadata
+from minders.result import atomic_path, machine
+
+#: What the report says where the schema cannot tell sourced from assumed values.
+SOURCES_NOTE = ("Whether a value is sourced or assumed is written in the scenario file's "
+                "comments (and in docs/model.md); see the scenario file's comments.")
+
+
+@dataclass
+class Section:
+    """What the template shows for one results folder."""
+
+    kind: str
+    title: str
+    description: str = ""
+    parameters: list[dict[str, Any]] = field(default_factory=list)
+    varied: list[dict[str, Any]] = field(default_factory=list)
+    figures: list[dict[str, str]] = field(default_factory=list)
+    tables: list[dict[str, Any]] = field(default_factory=list)
+    findings: list[str] = field(default_factory=list)
+    provenance: list[tuple[str, str]] = field(default_factory=list)
+    reproduce: list[dict[str, str]] = field(default_factory=list)
+
+
+def render_report(directory: str | Path) -> str:
+    """The report of a results folder, as an HTML text.
+
+    Raises
+    ------
+    ScenarioError
+        If the folder holds no results, or Jinja2 is not installed.
+
+    Examples
+    --------
+    >>> import minders, tempfile
+    >>> folder = tempfile.mkdtemp()
+    >>> _ = minders.simulate(minders.load_scenario("granovetter_riot")).save(folder)
+    >>> html = render_report(folder)
+    >>> html.startswith("<!DOCTYPE html>"), "How to reproduce" in html
+    (True, True)
+    """
+    try:
+        import jinja2
+    except ImportError:
+        raise ScenarioError("report", "jinja2", "an installed Jinja2 (pip install "
+                            "'minders[report]')") from None
+    directory = Path(directory)
+    kind = folder_kind(directory)
+    section = _run_section(directory) if kind == "run" else _sweep_section(directory)
+    environment = jinja2.Environment(
+        loader=jinja2.PackageLoader("minders.report", "templates"),
+        autoescape=True, trim_blocks=True, lstrip_blocks=True,
+        undefined=jinja2.StrictUndefined,
+    )
+    from minders import __version__
+
+    return environment.get_template("report.html.j2").render(
+        section=section, sources_note=SOURCES_NOTE, version=__version__,
+        generated=datetime.now(UTC).isoformat(timespec="seconds"), machine=machine(),
+        folder=str(directory),
+    )
+
+
+def write_report(directory: str | Path, out: str | Path | None = None) -> Path:
+    """Write the report of a results folder (default ``DIRECTORY/report.html``); its path.
+
+    Examples
+    --------
+    >>> import minders, tempfile
+    >>> folder = tempfile.mkdtemp()
+    >>> _ = minders.simulate(minders.load_scenario("granovetter_riot")).save(folder)
+    >>> write_report(folder).name
+    'report.html'
+    """
+    html = render_report(directory)
+    target = Path(out) if out is not None else Path(directory) / "report.html"
+    if target.is_dir():
+        raise ScenarioError("--out", str(target), "a file name for the report, not a folder")
+    with atomic_path(target) as tmp:
+        tmp.write_text(html, encoding="utf-8")
+    return target
+
+
+# --------------------------------------------------------------------------- a run
+def _run_section(directory: Path) -> Section:
+    import matplotlib.pyplot as plt
+
+    from minders.result import Result
+
+    result = Result.load(directory)
+    info = metadata(directory)
+    scenario = result.scenario
+    summary = result.summary()
+    section = Section(
+        kind="run", title=f"Run of '{scenario.name}'",
+        description=str(getattr(scenario, "description", "") or ""),
+        parameters=parameter_rows(scenario),
+    )
+    figure = result.plot()
+    section.figures.append({"caption": "The run's summary figure (as in summary.png).",
+                            "png": png(figure)})
+    plt.close(figure)
+    section.tables.append({"caption": "Summary of the run (as 'minders run' prints it).",
+                           "html": table_html(summary)})
+    section.findings = run_findings(result, summary)
+    section.provenance = _provenance(info, [
+        ("scenario hash", info.get("scenario_hash", "")), ("seed", info.get("seed", "")),
+        ("steps", info.get("steps", "")), ("wall time (s)", info.get("wall_time_s", "")),
+    ])
+    section.reproduce = _reproduce(info, "run", directory, [
+        ("From this folder, in Python (the scenario as run is in run.json)",
+         "python -c " + shlex.quote(
+             f"import minders; r = minders.load({str(directory)!r}); "
+             f"minders.simulate(r.scenario, seed={result.seed}, steps={result.steps})"
+             f".save({str(directory) + '-again'!r})")),
+    ])
+    return section
+
+
+def run_findings(result: Any, summary: pd.DataFrame) -> list[str]:
+    """Sentences about a run, each chosen by the numbers of its summary table.
+
+    Examples
+    --------
+    >>> import minders
+    >>> result = minders.simulate(minders.load_scenario("granovetter_riot"))
+    >>> run_findings(result, result.summary())[0]  # doctest: +ELLIPSIS
+    "The run of 'granovetter_riot' simulated ... steps (seed ...)."
+    """
+    per_year = result.scenario.steps_per_year()  # None where steps are not in time
+    years = result.steps / per_year if per_year else None
+    when = (f"{format_number(years)} years at {per_year} steps a year; " if years else "")
+    found = [f"The run of '{result.scenario.name}' simulated {result.steps:,} steps "
+             f"({when}seed {result.seed})."]
+    if {"defections", "positions"} <= set(summary.columns):
+        total = int(summary["defections"].sum())
+        positions = int(summary["positions"].sum())
+        if total == 0:
+            found.append(f"No position defected: all {positions:,} stayed.")
+        else:
+            top = summary["defections"].idxmax()
+            share = float(summary.loc[top, "defections"]) / total
+            found.append(f"{total:,} of {positions:,} positions defected "
+                         f"({format_number(100 * total / positions, 2)}%"
+                         f"{_yearly(total, years)}).")
+            if share == 1:
+                found.append(f"All of them were {top}.")
+            elif share > 0.5:
+                found.append(f"Most of them ({format_number(100 * share, 3)}%) were {top}.")
+            else:
+                found.append(f"They were spread over the tiers; the most were {top} "
+                             f"({format_number(100 * share, 3)}%).")
+    if "peak_surprise_gap" in summary.columns:
+        tier = summary["peak_surprise_gap"].idxmax()
+        gap = float(summary.loc[tier, "peak_surprise_gap"])
+        size = "small" if gap < 0.05 else "moderate" if gap < 0.2 else "large"
+        found.append(f"The largest surprise gap (true minus measured discontent) was {size}: "
+                     f"{format_number(gap)} among the {tier}, so the minders' reports "
+                     f"{'hid little' if size == 'small' else 'understated'} what people felt.")
+    if len(summary) == 1:  # a one-row summary (a classic model): say its numbers
+        row = summary.iloc[0]
+        cells = ", ".join(f"{name.replace('_', ' ')} {format_measure(value)}"
+                          for name, value in row.items())
+        found.append(f"In numbers: {cells}.")
+    return found
+
+
+# --------------------------------------------------------------------------- a sweep
+def _sweep_section(directory: Path) -> Section:
+    import matplotlib.pyplot as plt
+
+    from minders.experiments.summary import summarize
+    from minders.kinds import validate_scenario
+
+    info = metadata(directory)
+    table = summarize(directory)
+    parameters = list(info["parameters"])
+    metrics = list(info["metrics"])
+    done = int(table["n"].sum()) if len(table) else 0
+    section = Section(
+        kind="sweep", title=f"Sweep '{info['name']}'",
+        description=str(info.get("description") or ""),
+        parameters=parameter_rows(validate_scenario(info["base_scenario"])),
+        varied=[{"name": name, "design": json.dumps(spec)}
+                for name, spec in info["experiment"].get("parameters", {}).items()],
+    )
+    if len(table):
+        figure = sweep_figure(table, parameters, metrics)
+        section.figures.append({"caption": "Mean of each metric per point, with its 95% "
+                                "confidence interval over the replicates.", "png": png(figure)})
+        plt.close(figure)
+    shown = table.reset_index()
+    section.tables.append({
+        "caption": f"Per point: the varied parameters, the replicates (n) and each metric's "
+                   f"mean with its 95% interval ({done:,} of {info['runs']:,} runs saved).",
+        "html": table_html(_with_intervals(shown, metrics), index=False)})
+    section.findings = sweep_findings(table, parameters, metrics, done, int(info["runs"]))
+    section.provenance = _provenance(info, [
+        ("experiment hash", info.get("hash", "")), ("seed", info["experiment"].get("seed", "")),
+        ("design", f"{info.get('method', '')}: {info.get('points', '')} points x "
+                   f"{info.get('replicates', '')} replicates"),
+    ])
+    section.reproduce = _reproduce(info, "sweep", directory, [
+        ("From this folder, in Python (the experiment as run is in manifest.json)",
+         "python -c " + shlex.quote(
+             "import json; from minders.experiments import run_sweep, validate_experiment; "
+             f"run_sweep(validate_experiment(json.load(open({str(directory / 'manifest.json')!r}"
+             f"))['experiment']), {str(directory) + '-again'!r}, 'local')")),
+    ])
+    return section
+
+
+def sweep_figure(table: pd.DataFrame, parameters: list[str], metrics: list[str]) -> Any:
+    """Each metric's mean and interval per point, against the first numeric varied parameter."""
+    import matplotlib.pyplot as plt
+
+    numeric = [p for p in parameters if pd.api.types.is_numeric_dtype(table[p])]
+    x_name = numeric[0] if numeric else None
+    fig, axes = plt.subplots(len(metrics), 1, figsize=(8, 2.6 * len(metrics) + 0.6),
+                             squeeze=False, constrained_layout=True)
+    x = table[x_name].to_numpy(dtype=float) if x_name else table.index.to_numpy(dtype=float)
+    others = [p for p in parameters if p != x_name]
+    groups = table.groupby(others, sort=True) if others else [((), table)]
+    for ax, metric in zip(axes[:, 0], metrics, strict=True):
+        for key, rows in groups:
+            xs = rows[x_name].to_numpy(dtype=float) if x_name else rows.index.to_numpy(float)
+            order = np.argsort(xs)
+            mean = rows[metric].to_numpy(dtype=float)[order]
+            low = rows[f"{metric}_low"].to_numpy(dtype=float)[order]
+            high = rows[f"{metric}_high"].to_numpy(dtype=float)[order]
+            label = ", ".join(f"{p}={v}" for p, v in zip(others, np.atleast_1d(key),
+                                                          strict=False)) or None
+            ax.plot(xs[order], mean, marker="o", label=label)
+            ax.fill_between(xs[order], np.where(np.isnan(low), mean, low),
+                            np.where(np.isnan(high), mean, high), alpha=0.2)
+        ax.set_ylabel(metric)
+        ax.grid(alpha=0.3)
+        if others and len(others) <= 2 and 1 < len(table) // max(len(set(x)), 1) <= 8:
+            ax.legend(fontsize=8)
+    axes[-1, 0].set_xlabel(x_name or "point")
+    return fig
+
+
+def sweep_findings(table: pd.DataFrame, parameters: list[str], metrics: list[str],
+                   done: int, runs: int) -> list[str]:
+    """Sentences about a sweep's summary, each chosen by its numbers.
+
+    Examples
+    --------
+    >>> table = pd.DataFrame({"span": [5, 10], "n": [4, 4], "cascade": [0.1, 0.6],
+    ...     "cascade_low": [0.0, 0.5], "cascade_high": [0.2, 0.7]})
+    >>> sweep_findings(table, ["span"], ["cascade"], 8, 8)[2]
+    'cascade rises with span (rank correlation 1 over 2 points).'
+    """
+    from scipy import stats
+
+    points = len(table)
+    found = [f"{done:,} of {runs:,} runs are saved ({points:,} points); "
+             + ("the sweep is complete." if done >= runs else
+                "the sweep is incomplete: rerun it to finish.")]
+    if points == 0:
+        return found
+    for metric in metrics:
+        means = table[metric]
+        if means.isna().all():
+            found.append(f"{metric} has no value at any point.")
+            continue
+        top, bottom = means.idxmax(), means.idxmin()
+        if points > 1 and top != bottom:
+            apart = table.loc[bottom, f"{metric}_high"] < table.loc[top, f"{metric}_low"]
+            found.append(
+                f"{metric} is highest at {_point(table, top, parameters)} "
+                f"({format_number(means[top])}) and lowest at "
+                f"{_point(table, bottom, parameters)} ({format_number(means[bottom])}); "
+                + ("their 95% intervals do not overlap." if apart else
+                   "their 95% intervals overlap, so more replicates are needed to tell them "
+                   "apart."))
+        else:
+            found.append(f"{metric} is {format_number(means.iloc[0])} at every point.")
+        numeric = [p for p in parameters if pd.api.types.is_numeric_dtype(table[p])]
+        if len(parameters) == 1 and numeric and points > 1 and table[numeric[0]].nunique() > 1:
+            rho = stats.spearmanr(table[numeric[0]], means).statistic
+            if np.isfinite(rho) and abs(rho) >= 0.5:
+                direction = "rises" if rho > 0 else "falls"
+                found.append(f"{metric} {direction} with {numeric[0]} (rank correlation "
+                             f"{format_number(rho, 2)} over {points} points).")
+            elif np.isfinite(rho):
+                found.append(f"{metric} shows no steady trend with {numeric[0]} (rank "
+                             f"correlation {format_number(rho, 2)}).")
+    return found
+
+
+def _yearly(count: int, years: float | None) -> str:
+    return f", {format_number(count / years)} a year" if years else ""
+
+
+def _point(table: pd.DataFrame, index: Any, parameters: list[str]) -> str:
+    if not parameters:
+        return f"point {index}"
+    return ", ".join(f"{p} = {format_measure(table.loc[index, p])}" for p in parameters)
+
+
+def _with_intervals(table: pd.DataFrame, metrics: list[str]) -> pd.DataFrame:
+    """Each metric as one column ``mean [low, high]``."""
+    shown = table.drop(columns=[c for m in metrics for c in (f"{m}_low", f"{m}_high")])
+    for metric in metrics:
+        shown[metric] = [
+            f"{format_number(m)} [{format_number(lo)}, {format_number(hi)}]"
+            if np.isfinite(lo) else format_number(m)
+            for m, lo, hi in zip(table[metric], table[f"{metric}_low"],
+                                 table[f"{metric}_high"], strict=True)]
+    return shown
+
+
+# --------------------------------------------------------------------------- shared
+def parameter_rows(scenario: BaseModel) -> list[dict[str, Any]]:
+    """Every leaf of a scenario: path, value, default, unit, description.
+
+    Examples
+    --------
+    >>> import minders
+    >>> rows = parameter_rows(minders.load_scenario("pyongyang"))
+    >>> row = next(r for r in rows if r["path"] == "model.memory")
+    >>> row["unit"], row["default"]
+    ('steps', '4')
+    """
+    rows: list[dict[str, Any]] = []
+    _walk(scenario, "", rows)
+    return rows
+
+
+def _walk(model: BaseModel, prefix: str, rows: list[dict[str, Any]]) -> None:
+    for name, info in type(model).model_fields.items():
+        value = getattr(model, name)
+        path = f"{prefix}{name}"
+        if isinstance(value, BaseModel):
+            _walk(value, path + ".", rows)
+        elif isinstance(value, dict) and value and all(
+                isinstance(v, BaseModel) for v in value.values()):
+            for key, item in value.items():
+                _walk(item, f"{path}.{key}.", rows)
+        elif isinstance(value, list) and value and all(isinstance(v, BaseModel) for v in value):
+            for k, item in enumerate(value):
+                _walk(item, f"{path}.{k}.", rows)
+        elif path == "description":  # shown as the text above the table
+            continue
+        else:
+            extra = info.json_schema_extra if isinstance(info.json_schema_extra, dict) else {}
+            default = ("(required)" if info.is_required()
+                       else _shown(info.get_default(call_default_factory=True)))
+            shown = str(value) if name == "seed" else _shown(value)
+            rows.append({"path": path, "value": shown, "default": default,
+                         "unit": str(extra.get("unit", "")),
+                         "changed": not info.is_required() and shown != default,
+                         "description": info.description or ""})
+
+
+def _shown(value: Any) -> str:
+    if isinstance(value, BaseModel):
+        value = value.model_dump(mode="json")
+    if isinstance(value, dict | list | tuple):
+        return json.dumps(value, default=str)
+    if value is None:
+        return "none"
+    return format_measure(value) if isinstance(value, int | float) and not isinstance(
+        value, bool) else str(value)
+
+
+def png(figure: Any) -> str:
+    """A matplotlib figure as base64 PNG text (for a ``data:`` URL)."""
+    buffer = io.BytesIO()
+    figure.savefig(buffer, format="png", dpi=100)
+    return base64.b64encode(buffer.getvalue()).decode("ascii")
+
+
+def table_html(frame: pd.DataFrame, index: bool = True) -> Any:
+    """A DataFrame as an HTML table, numbers formatted as the command line prints them."""
+    from markupsafe import Markup
+
+    shown = frame.copy()
+    for column in shown.columns:
+        if pd.api.types.is_numeric_dtype(shown[column]):
+            shown[column] = shown[column].map(format_measure)
+    return Markup(shown.to_html(index=index, escape=True, border=0, classes="data",
+                                na_rep=""))
+
+
+def _provenance(info: dict[str, Any], first: list[tuple[str, Any]]) -> list[tuple[str, str]]:
+    versions = info.get("versions") or {"minders": info.get("minders_version", ""),
+                                         "python": info.get("python", ""),
+                                         "numpy": info.get("numpy", "")}
+    rows = [*first,
+            ("versions", ", ".join(f"{k} {v}" for k, v in versions.items() if v)),
+            ("command line", info.get("command") or "not recorded (saved by an older minders)"),
+            ("date", info.get("created", "")),
+            ("machine", info.get("machine") or "not recorded")]
+    return [(name, str(value)) for name, value in rows]
+
+
+def _reproduce(info: dict[str, Any], kind: str, directory: Path,
+               extra: list[tuple[str, str]]) -> list[dict[str, str]]:
+    found = []
+    if info.get("command"):
+        found.append({"how": "The command that made these results, run from the folder it "
+                      "was run in", "command": str(info["command"])})
+    for how, command in extra:
+        found.append({"how": how, "command": command})
+    return found
