@@ -306,7 +306,8 @@ def sweep_findings(table: pd.DataFrame, parameters: list[str], metrics: list[str
         else:
             found.append(f"{metric} is {format_number(means.iloc[0])} at every point.")
         numeric = [p for p in parameters if pd.api.types.is_numeric_dtype(table[p])]
-        if len(parameters) == 1 and numeric and points > 1 and table[numeric[0]].nunique() > 1:
+        if (len(parameters) == 1 and numeric and points > 1 and table[numeric[0]].nunique() > 1
+                and means.nunique() > 1):
             rho = stats.spearmanr(table[numeric[0]], means).statistic
             if np.isfinite(rho) and abs(rho) >= 0.5:
                 direction = "rises" if rho > 0 else "falls"

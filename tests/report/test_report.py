@@ -1,0 +1,111 @@
+"""minders report: one self-contained HTML file per results folder."""
+
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+import sys
+from html.parser import HTMLParser
+
+import pandas as pd
+from typer.testing import CliRunner
+
+import minders
+from minders.cli.commands import app
+from minders.report.html import sweep_findings
+
+runner = CliRunner()
+
+
+class Links(HTMLParser):
+    """Every src= and href= of a page, and the sections' ids."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.links: list[str] = []
+        self.ids: list[str] = []
+
+    def handle_starttag(self, tag, attrs):
+        for name, value in attrs:
+            if name in ("src", "href", "srcset", "action", "data") and value:
+                self.links.append(value)
+            if name == "id" and tag == "section":
+                self.ids.append(value)
+
+
+def report(folder, tmp_path) -> tuple[str, Links]:
+    out = tmp_path / "report.html"
+    result = runner.invoke(app, ["report", str(folder), "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    html = out.read_text(encoding="utf-8")
+    parsed = Links()
+    parsed.feed(html)
+    return html, parsed
+
+
+def assert_self_contained(html: str, parsed: Links) -> None:
+    assert not [link for link in parsed.links if re.match(r"\s*(https?:)?//", link, re.I)]
+    assert all(link.startswith("data:image/png;base64,") for link in parsed.links)
+    assert not re.search(r"url\(\s*['\"]?(https?:)?//|@import", html, re.I)
+
+
+def test_the_report_of_a_run(run_dir, tmp_path):
+    html, parsed = report(run_dir, tmp_path)
+    assert_self_contained(html, parsed)
+    assert parsed.ids == ["findings", "results", "asked", "provenance", "reproduce"]
+    assert len(parsed.links) == 1  # the summary figure
+    saved = json.loads((run_dir / "run.json").read_text())
+    assert saved["scenario_hash"] in html and saved["command"] in html
+    # Each parameter with its value, default and unit; changed values marked.
+    assert re.search(r'<tr><td class="path">tiers.residents.size</td>\s*'
+                     r'<td class="value">2,000</td><td>\(required\)</td>', html)
+    assert re.search(r'<tr class="changed"><td class="path">model.memory</td>\s*'
+                     r'<td class="value">8</td><td>4</td><td>steps</td>', html)
+    assert "see the scenario file&#39;s comments" in html
+    summary = minders.load(run_dir).summary()
+    total = int(summary["defections"].sum())
+    assert (f"{total:,} of {int(summary['positions'].sum()):,} positions defected" in html
+            or "No position defected" in html)
+
+
+def test_the_reproduce_command_of_a_run_reproduces_it(run_dir, tmp_path):
+    html, _ = report(run_dir, tmp_path)
+    command = re.findall(r"<pre>(python -c .*?)</pre>", html, re.S)[0]
+    import html as html_module
+
+    subprocess.run(html_module.unescape(command), shell=True, check=True,
+                   executable="/bin/bash", env={"PATH": f"{sys.prefix}/bin:/usr/bin:/bin"})
+    again = minders.load(f"{run_dir}-again")
+    pd.testing.assert_frame_equal(again.records, minders.load(run_dir).records)
+
+
+def test_the_report_of_a_classic_run(tmp_path):
+    minders.simulate(minders.load_scenario("watts_er"), steps=10).save(tmp_path / "watts")
+    html, parsed = report(tmp_path / "watts", tmp_path)
+    assert_self_contained(html, parsed)
+    assert "In numbers: nodes 10,000" in html
+
+
+def test_the_report_of_a_sweep(sweep_dir, tmp_path):
+    html, parsed = report(sweep_dir, tmp_path)
+    assert_self_contained(html, parsed)
+    assert len(parsed.links) == 1
+    manifest = json.loads((sweep_dir / "manifest.json").read_text())
+    assert manifest["hash"] in html and "tiers.minders.span" in html
+    assert "9 of 9 runs are saved (3 points); the sweep is complete." in html
+    for metric in manifest["metrics"]:
+        assert f"<th>{metric}</th>" in html
+
+
+def test_sweep_findings_follow_the_numbers():
+    table = pd.DataFrame({"span": [5, 10, 20], "n": [4, 4, 4], "cascade": [0.6, 0.4, 0.1],
+                          "cascade_low": [0.5, 0.3, 0.0], "cascade_high": [0.7, 0.5, 0.2]})
+    found = sweep_findings(table, ["span"], ["cascade"], 10, 12)
+    assert found[0].endswith("incomplete: rerun it to finish.")
+    assert found[1] == ("cascade is highest at span = 5 (0.6) and lowest at span = 20 (0.1); "
+                        "their 95% intervals do not overlap.")
+    assert found[2].startswith("cascade falls with span")
+    table["cascade_low"], table["cascade_high"] = 0.0, 1.0
+    assert "overlap, so more replicates" in sweep_findings(table, ["span"], ["cascade"], 12,
+                                                           12)[1]
