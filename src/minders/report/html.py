@@ -209,7 +209,9 @@ def _sweep_section(directory: Path) -> Section:
         kind="sweep", title=f"Sweep '{info['name']}'",
         description=str(info.get("description") or ""),
         parameters=parameter_rows(validate_scenario(info["base_scenario"])),
-        varied=[{"name": name, "design": json.dumps(spec)}
+        varied=[{"name": name, "design": json.dumps(
+                     {k: v for k, v in spec.items() if v is not None} if isinstance(spec, dict)
+                     else spec)}
                 for name, spec in info["experiment"].get("parameters", {}).items()],
     )
     if len(table):
