@@ -35,6 +35,7 @@ def test_wheel_ships_the_bundled_scenarios_and_experiments(wheel):
     assert "minders/scenarios/experiments/span_sweep.toml" in names
     assert "minders/data/SOURCES.md" in names
     assert "minders/data/nk_defector_arrivals_mou.csv" in names
+    assert "minders/report/templates/report.html.j2" in names  # minders report's template
 
 
 def test_installed_wheel_runs_a_bundled_scenario_by_name(wheel, tmp_path):
@@ -61,3 +62,9 @@ def test_installed_wheel_runs_a_bundled_scenario_by_name(wheel, tmp_path):
     )
     assert proc.returncode == 0, proc.stderr
     assert (tmp_path / "out" / "records.parquet").is_file()
+    proc = subprocess.run(  # the report's template is found in the installed package
+        [sys.executable, "-S", "-m", "minders.cli", "report", str(tmp_path / "out")],
+        cwd=where, env=env, capture_output=True, text=True, timeout=300,
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert (tmp_path / "out" / "report.html").is_file()
