@@ -109,3 +109,35 @@ def test_sweep_findings_follow_the_numbers():
     table["cascade_low"], table["cascade_high"] = 0.0, 1.0
     assert "overlap, so more replicates" in sweep_findings(table, ["span"], ["cascade"], 12,
                                                            12)[1]
+
+
+def test_the_report_of_a_sensitivity_folder_adds_its_indices(tmp_path):
+    from minders.experiments import run_sweep
+    from minders.experiments.sensitivity import analyze
+
+    from ..experiments.conftest import write_experiment
+    from ..experiments.test_sensitivity import experiment
+
+    out = tmp_path / "out"
+    run_sweep(write_experiment(tmp_path, experiment("morris", 10)), out, "serial")
+    analyze(out, resamples=100).save(out)
+    html, parsed = report(out, tmp_path)
+    assert_self_contained(html, parsed)
+    assert len(parsed.links) == 2  # the sweep's figure and the sensitivity figure
+    assert re.search(r"Sensitivity of \S+: tiers.workers.abroad_chance matters most "
+                     r"\(mu_star [0-9.,]+\)", html)
+
+
+def test_the_report_of_a_warning_folder_embeds_its_figures(tmp_path):
+    import copy
+
+    from ..experiments.test_warning import WARNING, write_experiment
+
+    path = write_experiment(tmp_path, copy.deepcopy(WARNING))
+    out = tmp_path / "out"
+    result = runner.invoke(app, ["warning", path, "--out", str(out), "--executor", "serial"])
+    assert result.exit_code == 0, result.output
+    html, parsed = report(out, tmp_path)
+    assert_self_contained(html, parsed)
+    assert len(parsed.links) == 3  # the sweep's figure, warning.png, trajectories.png
+    assert "early-warning analysis" in html and "warning/survey_summary.csv" in html

@@ -225,6 +225,7 @@ def _sweep_section(directory: Path) -> Section:
                    f"mean with its 95% interval ({done:,} of {info['runs']:,} runs saved).",
         "html": table_html(_with_intervals(shown, metrics), index=False)})
     section.findings = sweep_findings(table, parameters, metrics, done, int(info["runs"]))
+    section.findings += _analyses(directory, section)
     section.provenance = _provenance(info, [
         ("experiment hash", info.get("hash", "")), ("seed", info["experiment"].get("seed", "")),
         ("design", f"{info.get('method', '')}: {info.get('points', '')} points x "
@@ -238,6 +239,47 @@ def _sweep_section(directory: Path) -> Section:
              f"))['experiment']), {str(directory) + '-again'!r}, 'local')")),
     ])
     return section
+
+
+def _analyses(directory: Path, section: Section) -> list[str]:
+    """Add what ``minders sensitivity`` and ``minders warning`` saved in a sweep folder.
+
+    Their figures are embedded as saved; the sentences about sensitivity are
+    chosen by its indices.
+    """
+    found: list[str] = []
+    indices = directory / "sensitivity" / "indices.csv"
+    if indices.is_file():
+        frame = pd.read_csv(indices)
+        measure = "ST" if "ST" in frame.columns else "mu_star"
+        for metric, rows in frame.groupby("metric", sort=False):
+            top = rows.loc[rows[measure].idxmax()]
+            found.append(f"Sensitivity of {metric}: {top['parameter']} matters most "
+                         f"({measure} {format_number(top[measure])}).")
+        _attach(section, directory / "sensitivity" / "sensitivity.png",
+                f"Sensitivity indices ({measure}) per metric and parameter, as "
+                "'minders sensitivity' drew them (sensitivity/sensitivity.png).")
+        section.tables.append({"caption": "Sensitivity indices (sensitivity/indices.csv).",
+                               "html": table_html(frame, index=False)})
+    warning = directory / "warning"
+    if warning.is_dir():
+        for name in ("warning.png", "trajectories.png"):
+            _attach(section, warning / name, f"Early warning, as 'minders warning' drew it "
+                    f"(warning/{name}); docs/warning.md explains the panels.")
+        survey = warning / "survey_summary.csv"
+        if survey.is_file():
+            section.tables.append({"caption": "The simulated survey of those who left "
+                                   "(warning/survey_summary.csv).",
+                                   "html": table_html(pd.read_csv(survey), index=False)})
+        found.append("The folder holds an early-warning analysis ('minders warning'): its "
+                     "figures are below, its tables in warning/.")
+    return found
+
+
+def _attach(section: Section, path: Path, caption: str) -> None:
+    if path.is_file():
+        section.figures.append({"caption": caption,
+                                "png": base64.b64encode(path.read_bytes()).decode("ascii")})
 
 
 def sweep_figure(table: pd.DataFrame, parameters: list[str], metrics: list[str]) -> Any:
