@@ -141,3 +141,25 @@ def test_the_report_of_a_warning_folder_embeds_its_figures(tmp_path):
     assert_self_contained(html, parsed)
     assert len(parsed.links) == 3  # the sweep's figure, warning.png, trajectories.png
     assert "early-warning analysis" in html and "warning/survey_summary.csv" in html
+
+
+def test_the_report_of_a_plan(tmp_path):
+    from ..experiments.conftest import TINY_SCENARIO
+
+    scenario = tmp_path / "base.toml"
+    scenario.write_text(TINY_SCENARIO)
+    out = tmp_path / "plan"
+    result = runner.invoke(app, ["plan", str(scenario), "--target", "0.6", "--target", "1e-9",
+                                 "--replicates", "3", "--max-span", "24", "--upper-spans", "5",
+                                 "--out", str(out), "--executor", "serial"])
+    assert result.exit_code == 0, result.output
+    html, parsed = report(out, tmp_path)
+    assert_self_contained(html, parsed)
+    assert len(parsed.links) == 1  # the cost curve
+    assert "To keep the yearly defection rate of" in html and "below 0.6" in html
+    assert "No design tried keeps the yearly defection rate" in html  # 1e-9 is out of reach
+    assert "<td class=\"path\">tiers.workers.span</td>" in html  # the scenario planned for
+    export = runner.invoke(app, ["export", str(out), "--to", "csv", "--out", str(tmp_path / "x")])
+    assert export.exit_code == 0, export.output
+    pd.testing.assert_frame_equal(pd.read_csv(tmp_path / "x" / "choices.csv"),
+                                  pd.read_csv(out / "choices.csv"))

@@ -38,6 +38,7 @@ import math
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -399,6 +400,11 @@ def plan(
     choices = _choices(designs, targets, show)
     settings["seconds"] = round(time.perf_counter() - start, 2)
     settings["runs"] = int(len(evaluated) * replicates)
+    # For 'minders report': the scenario planned for, and where and how the plan was made.
+    from minders.result import command_line, machine
+
+    settings.update(resolved_scenario=scenario.model_dump(mode="json"), command=command_line(),
+                    machine=machine(), created=datetime.now(UTC).isoformat(timespec="seconds"))
     return PlanResult(designs=designs, choices=choices, settings=settings)
 
 

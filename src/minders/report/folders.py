@@ -15,12 +15,13 @@ import pandas as pd
 
 from minders.errors import ScenarioError
 
-Kind = Literal["run", "sweep"]
-EXPECTED = "a results folder of 'minders run' (run.json) or 'minders sweep' (manifest.json)"
+Kind = Literal["run", "sweep", "plan"]
+EXPECTED = ("a results folder of 'minders run' (run.json), 'minders sweep' (manifest.json) or "
+            "'minders plan' (plan.json)")
 
 
 def folder_kind(directory: str | Path) -> Kind:
-    """``"run"`` or ``"sweep"``, or a :class:`ScenarioError` naming the folder.
+    """``"run"``, ``"sweep"`` or ``"plan"``, or a :class:`ScenarioError` naming the folder.
 
     Examples
     --------
@@ -34,25 +35,33 @@ def folder_kind(directory: str | Path) -> Kind:
         return "run"
     if (directory / "manifest.json").is_file():
         return "sweep"
+    if (directory / "plan.json").is_file() and (directory / "plan.parquet").is_file():
+        return "plan"
     raise ScenarioError("results", str(directory), EXPECTED)
 
 
 def metadata(directory: str | Path) -> dict[str, Any]:
     """The folder's metadata: ``run.json`` of a run, ``manifest.json`` of a sweep."""
     directory = Path(directory)
-    name = "run.json" if folder_kind(directory) == "run" else "manifest.json"
+    name = {"run": "run.json", "sweep": "manifest.json", "plan": "plan.json"}[
+        folder_kind(directory)]
     return json.loads((directory / name).read_text(encoding="utf-8"))
 
 
 def tables(directory: str | Path) -> dict[str, pd.DataFrame]:
-    """The folder's tables by name: ``records`` of a run; ``runs`` (and ``records``) of a sweep.
+    """The folder's tables by name.
 
-    A sweep's records are there only when the experiment kept them
+    ``records`` of a run; ``runs`` (and ``records``) of a sweep; ``designs``
+    and ``choices`` of a plan. A sweep's records are there only when the experiment kept them
     (``output.records = true``).
     """
     directory = Path(directory)
-    if folder_kind(directory) == "run":
+    kind = folder_kind(directory)
+    if kind == "run":
         return {"records": pd.read_parquet(directory / "records.parquet")}
+    if kind == "plan":
+        return {"designs": pd.read_parquet(directory / "plan.parquet"),
+                "choices": pd.read_csv(directory / "choices.csv")}
     from minders.experiments.store import load_records, load_results
 
     found = {"runs": load_results(directory)}

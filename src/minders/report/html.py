@@ -74,7 +74,8 @@ def render_report(directory: str | Path) -> str:
                             "'minders[report]')") from None
     directory = Path(directory)
     kind = folder_kind(directory)
-    section = _run_section(directory) if kind == "run" else _sweep_section(directory)
+    section = {"run": _run_section, "sweep": _sweep_section, "plan": _plan_section}[kind](
+        directory)
     environment = jinja2.Environment(
         loader=jinja2.PackageLoader("minders.report", "templates"),
         autoescape=True, trim_blocks=True, lstrip_blocks=True,
@@ -280,6 +281,68 @@ def _attach(section: Section, path: Path, caption: str) -> None:
     if path.is_file():
         section.figures.append({"caption": caption,
                                 "png": base64.b64encode(path.read_bytes()).decode("ascii")})
+
+
+# --------------------------------------------------------------------------- a plan
+def _plan_section(directory: Path) -> Section:
+    from minders.kinds import validate_scenario
+
+    info = metadata(directory)
+    choices = pd.read_csv(directory / "choices.csv")
+    resolved = info.get("resolved_scenario")
+    section = Section(
+        kind="plan", title=f"Plan for '{info.get('scenario', '')}'",
+        description=str((resolved or {}).get("description") or ""),
+        parameters=parameter_rows(validate_scenario(resolved)) if resolved else [],
+        varied=[{"name": name, "design": json.dumps(info.get(name))}
+                for name in ("targets", "confidence", "tiers", "replicates", "max_span",
+                             "upper_spans", "extra_tiers", "steps")],
+    )
+    _attach(section, directory / "plan.png", "Cost curve: headcount against the yearly "
+            "defection rate, per number of tiers (plan.png, as 'minders plan' drew it).")
+    section.tables.append({"caption": "Per target, the cheapest designs that keep the yearly "
+                           "defection rate below it (rank 1 is the plan; choices.csv).",
+                           "html": table_html(choices, index=False)})
+    section.findings = plan_findings(choices, info)
+    section.provenance = _provenance(info, [
+        ("scenario hash", info.get("scenario_hash", "")), ("seed", info.get("seed", "")),
+        ("runs", f"{info.get('runs', '')} in {info.get('seconds', '')} s"),
+    ])
+    section.reproduce = _reproduce(info, "plan", directory, [])
+    return section
+
+
+def plan_findings(choices: pd.DataFrame, settings: dict[str, Any]) -> list[str]:
+    """Per target, the cheapest design, in one templated sentence.
+
+    Examples
+    --------
+    >>> choices = pd.DataFrame({"target": [0.01], "rank": [1], "extra": [0], "spans": ["m=20"],
+    ...     "headcount": [500], "share": [0.05], "rate_mean": [0.004], "ucb_line": [0.009]})
+    >>> plan_findings(choices, {"targets": [0.01, 0.001], "tiers": ["w"],
+    ...                         "confidence": 0.95})[0]  # doctest: +NORMALIZE_WHITESPACE
+    'To keep the yearly defection rate of w below 0.01 with 95% confidence, the cheapest design
+     adds no tier, with spans m=20: 500 minders (5% of positions); its mean rate is 0.004.'
+    """
+    tiers = ", ".join(settings.get("tiers") or [])
+    level = round(100 * float(settings.get("confidence", 0.95)))
+    found = []
+    for target in settings.get("targets", []):
+        rows = choices[(choices["target"] == target) & (choices["rank"] == 1)]
+        if rows.empty:
+            found.append(f"No design tried keeps the yearly defection rate of {tiers} below "
+                         f"{format_number(target)} with {level}% confidence (try narrower "
+                         "spans, more replicates or another tier).")
+            continue
+        row = rows.iloc[0]
+        added = {0: "adds no tier", 1: "adds one tier of minders"}.get(
+            int(row["extra"]), f"adds {int(row['extra'])} tiers of minders")
+        found.append(
+            f"To keep the yearly defection rate of {tiers} below {format_number(target)} with "
+            f"{level}% confidence, the cheapest design {added}, with spans {row['spans']}: "
+            f"{int(row['headcount']):,} minders ({format_number(100 * row['share'])}% of "
+            f"positions); its mean rate is {format_number(row['rate_mean'])}.")
+    return found
 
 
 def sweep_figure(table: pd.DataFrame, parameters: list[str], metrics: list[str]) -> Any:
