@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -62,6 +63,8 @@ def test_installed_wheel_runs_a_bundled_scenario_by_name(wheel, tmp_path):
     )
     assert proc.returncode == 0, proc.stderr
     assert (tmp_path / "out" / "records.parquet").is_file()
+    saved = json.loads((tmp_path / "out" / "run.json").read_text())
+    assert saved["command"].startswith("minders run pyongyang --steps 2 --set")
     proc = subprocess.run(  # the report's template is found in the installed package
         [sys.executable, "-S", "-m", "minders.cli", "report", str(tmp_path / "out")],
         cwd=where, env=env, capture_output=True, text=True, timeout=300,

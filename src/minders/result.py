@@ -182,9 +182,10 @@ def command_line() -> str:
 
     if not sys.argv or not sys.argv[0]:
         return ""
-    program = Path(sys.argv[0]).name
-    program = "minders" if program in ("minders", "__main__.py") else program
-    return shlex.join([program, *sys.argv[1:]])
+    path = Path(sys.argv[0])
+    # ``python -m minders.cli`` runs minders/cli/__main__.py: the same as the ``minders`` script.
+    ours = path.name == "minders" or path.parts[-3:] == ("minders", "cli", "__main__.py")
+    return shlex.join(["minders" if ours else path.name, *sys.argv[1:]])
 
 
 def machine() -> str:
