@@ -35,6 +35,7 @@ Examples
 from __future__ import annotations
 
 import math
+import warnings
 from dataclasses import dataclass
 
 import numpy as np
@@ -232,6 +233,15 @@ def time_to_event(times: np.ndarray, horizon: float | np.ndarray,
     if not reached.any():
         return TimeToEvent(math.inf, math.inf, math.inf, share.estimate, share.low,
                            share.high, n)
+    with warnings.catch_warnings(), np.errstate(all="ignore"):
+        # A curve that drops to zero makes statsmodels' log-log transform warn; the bounds
+        # it gives are still right (inf where not reached).
+        warnings.simplefilter("ignore", RuntimeWarning)
+        return _kaplan_meier(t, limit, reached, share, n, confidence)
+
+
+def _kaplan_meier(t: np.ndarray, limit: np.ndarray, reached: np.ndarray, share: Interval,
+                  n: int, confidence: float) -> TimeToEvent:
     from statsmodels.duration.survfunc import SurvfuncRight
 
     curve = SurvfuncRight(np.minimum(t, limit), reached.astype(int))

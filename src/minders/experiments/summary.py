@@ -20,7 +20,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from minders.experiments import intervals
+import minders.experiments.intervals as intervals
 
 #: Quantiles over runs reported for sizes (``METRIC_q10``, ``METRIC_q50``, ``METRIC_q90``).
 SIZE_QUANTILES = (0.1, 0.5, 0.9)
