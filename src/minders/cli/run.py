@@ -255,15 +255,38 @@ def _after_notes(notes: list[str], update: Callable[[int, int], None]
 
 
 def summary_table(result) -> Table:
-    """The result's summary as a Rich table (integers with separators, rates to 4 digits)."""
+    """The result's summary as a Rich table (integers with separators, rates to 4 digits).
+
+    A tier per row where that fits the terminal; else a measure per row and a
+    tier per column; else one row per value, so no cell is ever cut (``posi…``).
+    """
+    from minders.cli._console import fitting
+
     summary = result.summary()
-    table = Table(title=f"{result.scenario.name}: {result.steps:,} steps, seed {result.seed}")
-    table.add_column(str(summary.index.name or ""), no_wrap=True)
-    for name in summary.columns:
-        table.add_column(HEADERS.get(name, name.replace("_", " ")), justify="right")
-    for index, row in summary.iterrows():
-        table.add_row(str(index), *(format_measure(value) for value in row))
-    return table
+    title = Text(f"{result.scenario.name}: {result.steps:,} steps, seed {result.seed}")
+    headers = [HEADERS.get(name, name.replace("_", " ")) for name in summary.columns]
+    cells = {index: [format_measure(value) for value in row] for index, row in summary.iterrows()}
+    wide = Table(title=title)
+    wide.add_column(str(summary.index.name or ""), no_wrap=True)
+    for header in headers:
+        wide.add_column(header, justify="right")
+    for index, row in cells.items():
+        wide.add_row(Text(str(index)), *row)
+    transposed = Table(title=title)
+    transposed.add_column("")
+    for index in cells:
+        transposed.add_column(Text(str(index)), justify="right")
+    for k, header in enumerate(headers):
+        transposed.add_row(header, *(row[k] for row in cells.values()))
+    long = Table(title=title)
+    long.add_column(str(summary.index.name or ""), overflow="fold")
+    long.add_column("measure", overflow="fold")
+    long.add_column("value", justify="right")
+    for index, row in cells.items():
+        for k, header in enumerate(headers):
+            long.add_row(Text(str(index)) if k == 0 else "", header, row[k],
+                         end_section=k == len(headers) - 1)
+    return fitting(wide, transposed, long)
 
 
 def validate(scenario: ScenarioPath, set_: SetOption = None) -> None:
