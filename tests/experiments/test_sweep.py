@@ -153,8 +153,10 @@ def test_results_command_prints_means_and_intervals(tmp_path, grid_file):
     assert (low >= 0).all() and (high > 0).all()  # counts: never below zero, never '0 ± 0'
     shown = f"[{format_number(low.iloc[0], 3)}, {format_number(high.iloc[0], 3)}]"
     assert shown in result.output
-    narrow = runner.invoke(app, ["results", str(out)], env={"COLUMNS": "80"})
+    narrow = runner.invoke(app, ["results", str(out), "--plot", "--format", "svg"],
+                           env={"COLUMNS": "80"})
     assert narrow.exit_code == 0 and "…" not in narrow.output
+    assert (out / "figures" / "results.svg").is_file()
     assert shown in narrow.output  # one row per value: the interval stays whole
     summary = pd.read_csv(tmp_path / "s.csv")
     assert len(summary) == 6 and {"defection_rate_low", "defection_rate_high"} <= set(summary)

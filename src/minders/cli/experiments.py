@@ -152,12 +152,21 @@ def results(
     csv: Annotated[
         Path | None, typer.Option(help="Also write the per-point summary to this CSV file.")
     ] = None,
+    plot: Annotated[
+        bool, typer.Option("--plot", help="Draw each metric against each swept parameter with "
+                           "intervals (a heatmap for a grid of two) into DIR/figures/.")
+    ] = False,
+    figure_format: Annotated[
+        str, typer.Option("--format", help="Figure format: png, svg or pdf.")
+    ] = "png",
 ) -> None:
-    """Summarise a results folder: per point, the mean and CI of every metric."""
+    """Summarise a results folder: per point, each metric's estimate and interval."""
     from minders.experiments.store import read_manifest
     from minders.experiments.summary import summarize
 
     with user_errors():
+        if figure_format not in ("png", "svg", "pdf"):
+            raise ScenarioError("--format", figure_format, "one of png, svg, pdf")
         manifest = read_manifest(directory)
         table = summarize(directory, confidence)
     done = int(table["n"].sum()) if len(table) else 0
@@ -175,6 +184,18 @@ def results(
         with atomic_path(csv) as tmp:
             table.to_csv(tmp)
         _print(f"summary written to {csv}")
+    if plot:
+        import matplotlib.pyplot as plt
+
+        from minders.experiments.result_figures import results_figure
+        from minders.result import atomic_path
+
+        figure = directory / "figures" / f"results.{figure_format}"
+        fig = results_figure(table, manifest, confidence)
+        with atomic_path(figure) as tmp:
+            fig.savefig(tmp, dpi=120, format=figure_format)
+        plt.close(fig)
+        _print(f"figure written to {figure}")
 
 
 def _summary_table(
