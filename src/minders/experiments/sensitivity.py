@@ -289,5 +289,5 @@ def sensitivity_figure(sensitivity: Sensitivity) -> Figure:
         ax.invert_yaxis()
         ax.axvline(0, color="black", linewidth=0.6)
         ax.set_title(f"{metric} ({sensitivity.method}; bars: {level}% intervals)", fontsize=10)
-        ax.legend(fontsize=7, loc="lower right")
+        ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1.0), frameon=False)
     return fig
