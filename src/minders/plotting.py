@@ -61,12 +61,15 @@ def summary_figure(result: Result) -> Figure:
         bottom.plot(years, measured, color=colour, alpha=0.85, linestyle="--",
                     label=f"{tier}: measured")
         bottom.fill_between(years, measured, true, color=colour, alpha=0.15, linewidth=0)
-    windows = [(shock.start, shock.end if shock.end is not None else result.steps)
-               for shock in result.scenario.shocks]
+    # Shocks after a shortened run's horizon did not happen: neither shaded nor labelled
+    # (they would also stretch the time axis past the data).
+    happened = [shock for shock in result.scenario.shocks if shock.start < result.steps]
+    windows = [(shock.start, min(shock.end if shock.end is not None else result.steps,
+                                 result.steps)) for shock in happened]
     for start, end in merged_windows(windows):  # one patch per stretch, however many shocks
         for ax in (top, bottom):
             ax.axvspan(start / per_year, end / per_year, color="grey", alpha=0.12)
-    labelled = result.scenario.shocks[:MAX_SHOCK_LABELS]
+    labelled = happened[:MAX_SHOCK_LABELS]
     for k, shock in enumerate(labelled):
         top.annotate(
             shock.label or shock.kind, (shock.start / per_year, 0.98 - 0.06 * k),
