@@ -26,6 +26,7 @@ def _load(name: str):
     ("parameter_tables", "replace_fragment"),
     ("model_v2_speed", "rewrite"),
     ("fuzz_result", "rewrite"),
+    ("experiments_examples", "rewrite"),
 ])
 def test_generated_docs_are_fresh(script, rewrite):
     module = _load(script)
@@ -39,4 +40,14 @@ def test_a_hand_edited_number_is_caught():
     module = _load("model_v2_speed")
     text = module.DOC.read_text(encoding="utf-8")
     edited = text.replace("| model v2 | 1,000,001 |", "| model v2 | 1,000,002 |")
+    assert edited != text and module.rewrite(edited) != edited
+
+
+def test_a_hand_edited_worked_example_is_caught():
+    module = _load("experiments_examples")
+    text = module.DOC.read_text(encoding="utf-8")
+    start = text.index(module.start("span_sweep"))
+    row = text.index("\n| 6 |", start) + 1  # the first row of the span sweep's table
+    end = text.index("\n", row)
+    edited = text[:row] + text[row:end].replace("|", "| 9", 2).replace("| 9", "|", 1) + text[end:]
     assert edited != text and module.rewrite(edited) != edited

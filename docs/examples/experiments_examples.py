@@ -39,11 +39,18 @@ def _fmt(value: float, digits: int = 2) -> str:
 
 
 # --------------------------------------------------------------------------- recording
-def record(small: bool = False, workers: int | None = None) -> dict[str, Any]:
-    """Run the three examples (``small``: a tiny version of each, for the tests)."""
-    return {"minders": _version(), "small": small,
-            "span_sweep": _span_sweep(small, workers), "sensitivity": _sensitivity(small, workers),
-            "plan": _plan(small, workers)}
+def record(small: bool = False, workers: int | None = None,
+           parts: tuple[str, ...] = PARTS, work: Path | None = None) -> dict[str, Any]:
+    """Run the examples in ``parts`` (``small``: a tiny version of each, for the tests).
+
+    ``work`` keeps the sweeps' results folders, so an interrupted recording resumes.
+    """
+    makers = {"span_sweep": _span_sweep, "sensitivity": _sensitivity, "plan": _plan}
+    data: dict[str, Any] = {"minders": _version(), "small": small}
+    for part in parts:
+        folder = None if work is None else Path(work) / part
+        data[part] = makers[part](small, workers, folder)
+    return data
 
 
 def _version() -> str:
@@ -56,7 +63,17 @@ def _executor(small: bool) -> str:
     return "serial" if small else "local"
 
 
-def _span_sweep(small: bool, workers: int | None) -> dict[str, Any]:
+def _folder(folder: Path | None) -> Any:
+    """The given folder (kept), or a temporary one."""
+    import contextlib
+
+    if folder is None:
+        return tempfile.TemporaryDirectory()
+    folder.mkdir(parents=True, exist_ok=True)
+    return contextlib.nullcontext(str(folder))
+
+
+def _span_sweep(small: bool, workers: int | None, folder: Path | None = None) -> dict[str, Any]:
     from minders.experiments import build_sweep, load_experiment, run_sweep
     from minders.experiments.summary import summarize
 
@@ -68,7 +85,7 @@ def _span_sweep(small: bool, workers: int | None) -> dict[str, Any]:
         experiment = experiment.model_copy(update={
             "replicates": 2, "set": {"run.steps": 8}, "parameters": parameters})
     began = time.perf_counter()
-    with tempfile.TemporaryDirectory() as out:
+    with _folder(folder) as out:
         run_sweep(build_sweep(experiment), out, _executor(small), workers=workers)
         table = summarize(out)
     rows = []
@@ -84,7 +101,7 @@ def _span_sweep(small: bool, workers: int | None) -> dict[str, Any]:
             "seconds": round(time.perf_counter() - began, 1)}
 
 
-def _sensitivity(small: bool, workers: int | None) -> dict[str, Any]:
+def _sensitivity(small: bool, workers: int | None, folder: Path | None = None) -> dict[str, Any]:
     from minders.experiments import build_sweep, load_experiment, run_sweep
     from minders.experiments.sensitivity import analyze
 
@@ -94,7 +111,7 @@ def _sensitivity(small: bool, workers: int | None) -> dict[str, Any]:
         experiment = experiment.model_copy(update={"design": design,
                                                    "set": {"run.steps": 8}})
     began = time.perf_counter()
-    with tempfile.TemporaryDirectory() as out:
+    with _folder(folder) as out:
         sweep = build_sweep(experiment)
         run_sweep(sweep, out, _executor(small), workers=workers)
         result = analyze(out, seed=experiment.seed)
@@ -108,7 +125,7 @@ def _sensitivity(small: bool, workers: int | None) -> dict[str, Any]:
             "seconds": round(time.perf_counter() - began, 1)}
 
 
-def _plan(small: bool, workers: int | None) -> dict[str, Any]:
+def _plan(small: bool, workers: int | None, folder: Path | None = None) -> dict[str, Any]:
     from minders.experiments.planning import plan
     from minders.kinds import load_scenario
 
@@ -117,7 +134,8 @@ def _plan(small: bool, workers: int | None) -> dict[str, Any]:
     result = plan(scenario, PLAN["targets"], confidence=PLAN["confidence"],
                   replicates=2 if small else PLAN["replicates"],
                   max_span=8 if small else None, executor=_executor(small), workers=workers,
-                  upper_spans=[15] if small else None, show=2)
+                  upper_spans=[15] if small else None, show=2,
+                  cache=None if folder is None else folder / "plan_runs.parquet")
     choices = result.choices
     rows = [{"target": float(row["target"]), "rank": int(row["rank"]), "extra": int(row["extra"]),
              "spans": str(row["spans"]), "headcount": int(row["headcount"]),
@@ -130,7 +148,10 @@ def _plan(small: bool, workers: int | None) -> dict[str, Any]:
 
 # --------------------------------------------------------------------------- the doc
 def fragment(part: str, data: dict[str, Any]) -> str:
-    """The Markdown of one generated part."""
+    """The Markdown of one generated part (a note where the part is not recorded yet)."""
+    if part not in data:
+        return (f"*Not recorded yet with this version: run `python "
+                f"docs/examples/experiments_examples.py --record {part}`.*")
     return {"span_sweep": _span_text, "sensitivity": _sensitivity_text,
             "plan": _plan_text}[part](data[part], data)
 
@@ -138,8 +159,8 @@ def fragment(part: str, data: dict[str, Any]) -> str:
 def _span_text(data: dict[str, Any], whole: dict[str, Any]) -> str:
     rows = data["rows"]
     lines = [f"For the bundled span sweep ({data['replicates']} replicates per point, five "
-             f"years; the middle minders' span, {rows[0]['minders_span']} minders per officer; recorded with "
-             f"minders {whole['minders']} in {data['seconds']:,.0f} s):", "",
+             f"years; security officers watching {rows[0]['minders_span']} minders each; "
+             f"recorded with minders {whole['minders']}):", "",
              "| workers per minder | yearly worker defection rate [95% interval] | "
              "minders + officers |", "|---:|---:|---:|"]
     for row in rows:
@@ -180,9 +201,8 @@ def _sensitivity_text(data: dict[str, Any], whole: dict[str, Any]) -> str:
 
 def _plan_text(data: dict[str, Any], whole: dict[str, Any]) -> str:
     level = round(100 * PLAN["confidence"])
-    lines = [f"(8,000 workers abroad over five years; {data['designs']} designs, "
-             f"{data['runs']:,} runs in {data['seconds']:,.0f} s; recorded with minders "
-             f"{whole['minders']}):", "",
+    lines = [f"(five years; {data['designs']} designs, {data['runs']:,} runs; recorded with "
+             f"minders {whole['minders']}):", "",
              f"| target (per year) | cheapest design | headcount | share of positions | "
              f"mean rate | {level}% bound |", "|---:|---|---:|---:|---:|---:|"]
     for row in data["rows"]:
@@ -219,7 +239,28 @@ def rewrite(text: str, data: dict[str, Any] | None = None) -> str:
     return text
 
 
-if __name__ == "__main__":
-    if "--record" in sys.argv:
-        RECORDING.write_text(json.dumps(record(), indent=1) + "\n", encoding="utf-8")
+def main(argv: list[str]) -> None:
+    """``[--record [PART ...]] [--work DIR]``: record parts (all by default), then rewrite.
+
+    Each part is merged into the recording as soon as it is done.
+    """
+    work = None
+    if "--work" in argv:
+        at = argv.index("--work")
+        work = Path(argv[at + 1])
+        argv = argv[:at] + argv[at + 2:]
+    if "--record" in argv:
+        parts = tuple(a for a in argv[argv.index("--record") + 1:] if a in PARTS) or PARTS
+        for part in parts:
+            found = record(parts=(part,), work=work)
+            data = (json.loads(RECORDING.read_text(encoding="utf-8"))
+                    if RECORDING.is_file() else {})
+            if data.get("minders") != found["minders"]:  # another version: start afresh
+                data = {}
+            data.update(found)
+            RECORDING.write_text(json.dumps(data, indent=1) + "\n", encoding="utf-8")
     DOC.write_text(rewrite(DOC.read_text(encoding="utf-8")), encoding="utf-8")
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])
