@@ -89,6 +89,8 @@ def test_sobol_warns_when_indices_need_more_samples_and_says_how_many(tmp_path, 
     assert "2 of 2 indices are not trustworthy" in words
     assert "design.samples = 8 is too small" in words
     assert "about design.samples = 128 would make every interval" in words
+    narrow = runner.invoke(app, args, env={"COLUMNS": "80"})
+    assert narrow.exit_code == 0 and "…" not in narrow.output
 
 
 def test_out_of_range_keeps_only_sobol_rows_outside_beyond_the_interval():

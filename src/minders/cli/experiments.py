@@ -294,10 +294,11 @@ def sensitivity(
         columns = [("mu_star", "mu_star_conf"), ("sigma", None), ("mu", None)]
     table = Table(title=Text(f"{spec.name}: {result.method} indices "
                              f"(± half-width of the {round(100 * confidence)}% interval)"))
-    table.add_column("metric")
-    table.add_column("parameter")
+    # Long parameter names fold onto more lines rather than end in '…' (80 columns, pipes).
+    table.add_column("metric", overflow="fold")
+    table.add_column("parameter", overflow="fold")
     for value, _ in columns:
-        table.add_column(value, justify="right")
+        table.add_column(value, justify="right", overflow="fold")
     for _, row in result.indices.iterrows():
         cells = [str(row["metric"]), str(row["parameter"])]
         for value, conf in columns:
@@ -400,7 +401,8 @@ def _plan_table(result: Any) -> Table:
     for name, justify in (("target", "right"), ("rank", "right"), ("tiers added", "right"),
                           ("spans (wards per minder)", "left"), ("headcount", "right"),
                           ("share", "right"), ("mean rate", "right"), (f"{level}% bound", "right")):
-        table.add_column(name, justify=justify, min_width=24 if name.startswith("spans") else None)
+        table.add_column(name, justify=justify, overflow="fold",
+                         min_width=24 if name.startswith("spans") else None)
     for target in settings["targets"]:
         rows = result.choices[result.choices["target"] == target]
         if rows.empty:
