@@ -66,3 +66,9 @@ def test_run_command_with_replicates_writes_records_fan_and_fits_80_columns(tmp_
     assert len(records) == 3 * 20 * 3
     bad = runner.invoke(app, ["run", str(path), "--replicates", "2", "--format", "gif"])
     assert bad.exit_code == 2 and "--format" in bad.output
+
+
+def test_a_kind_without_default_metrics_is_refused_in_one_line():
+    result = runner.invoke(app, ["run", "granovetter_riot", "--replicates", "2"])
+    assert result.exit_code == 2
+    assert "error: --replicates:" in result.output and "minders sweep" in result.output

@@ -197,6 +197,10 @@ def run_replicates(
         steps = kinds.check_steps(steps, "--steps")
     kinds.of(scenario).checks(scenario, steps)
     specs = replicate_metrics(scenario)
+    if not specs:
+        raise ScenarioError("--replicates", n, f"a kind with default metrics (the {scenario.kind} "
+                            "kind has none: write an experiment file with replicates and "
+                            "metrics, and run it with 'minders sweep')")
     settings: dict[str, Any] = {"run.steps": steps} if steps is not None else {}
     experiment = Experiment.model_validate({
         "name": f"{scenario.name}-replicates", "scenario": "-", "replicates": int(n),
