@@ -11,10 +11,15 @@ TRIALS = 2000
 
 
 def coverage(draw, truth, make_interval, trials=TRIALS, seed=11):
+    """Share of ``trials`` samples whose interval covers ``truth``."""
     rng = np.random.default_rng(seed)
-    hits = 0
+    hits, seen = 0, {}
     for _ in range(trials):
-        found = make_interval(draw(rng))
+        sample = draw(rng)
+        key = tuple(np.sort(sample))  # the interval depends on the values only, not their order
+        if key not in seen:
+            seen[key] = make_interval(sample)
+        found = seen[key]
         hits += found.low <= truth <= found.high
     return hits / trials
 
@@ -45,7 +50,8 @@ def test_poisson_counts_are_covered_and_never_negative(mean):
         found.append(intervals.count_mean(x, 0.90))
         return found[-1]
 
-    assert coverage(lambda rng: rng.poisson(mean, 20).astype(float), mean, make) >= 0.88
+    covered = coverage(lambda rng: rng.poisson(mean, 20).astype(float), mean, make, trials=1000)
+    assert covered >= 0.88
     assert min(i.low for i in found) >= 0.0
 
 
@@ -56,8 +62,8 @@ def test_overdispersed_counts_are_covered_better_than_by_t():
     def draw(rng):
         return rng.negative_binomial(shape, shape / (shape + mean), 50).astype(float)
 
-    quasi = coverage(draw, mean, lambda x: intervals.count_mean(x, 0.90))
-    t = coverage(draw, mean, lambda x: intervals.mean_t(x, 0.90))
+    quasi = coverage(draw, mean, lambda x: intervals.count_mean(x, 0.90), trials=1000)
+    t = coverage(draw, mean, lambda x: intervals.mean_t(x, 0.90), trials=1000)
     assert quasi >= 0.87 and quasi > t
 
 
@@ -79,7 +85,7 @@ def test_median_time_to_event_is_covered_under_censoring():
         found = intervals.time_to_event(x, horizon, 0.90)
         return intervals.Interval(found.median, found.low, found.high, "km")
 
-    assert coverage(draw, median, make, trials=500) >= 0.85
+    assert coverage(draw, median, make, trials=300) >= 0.85
 
 
 def test_runs_that_never_cascade_are_censored_not_averaged():
