@@ -22,7 +22,8 @@ from minders.errors import ScenarioError
 
 if TYPE_CHECKING:
     from minders.engine import Simulation
-    from minders.kinds import load_scenario, simulate
+    from minders.experiments.replicates import simulate
+    from minders.kinds import load_scenario
     from minders.result import Result
     from minders.scenario import Scenario
 
@@ -32,7 +33,7 @@ _LAZY = {
     "Scenario": "minders.scenario",
     "Simulation": "minders.engine",
     "load_scenario": "minders.kinds",
-    "simulate": "minders.kinds",
+    "simulate": "minders.experiments.replicates",  # kinds.simulate, or replicates of it
 }
 
 
