@@ -491,7 +491,6 @@ class PeakShare(_ShareRule):
     kind: Literal["peak_share"] = "peak_share"
     summary: ClassVar[str] = ("max over steps of the share of positions in `statuses` "
                               "(default: active or defected)")
-    quantity: ClassVar[str] = "size"
 
     def compute(self, view: RunView) -> float:
         """Maximum share over the steps."""
