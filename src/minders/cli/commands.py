@@ -6,7 +6,7 @@ from typing import Annotated
 
 import typer
 
-from minders.cli import dashboard, experiments, run
+from minders.cli import calibrate, dashboard, experiments, run
 from minders.cli._console import console
 
 app = typer.Typer(
@@ -38,3 +38,4 @@ def main_options(
 run.register(app)
 experiments.register(app)
 dashboard.register(app)
+calibrate.register(app)
