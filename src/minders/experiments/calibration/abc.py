@@ -23,6 +23,7 @@ things:
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import hashlib
 import json
@@ -36,7 +37,7 @@ from typing import Any
 
 import numpy as np
 
-from minders.experiments.calibration.observation import ObservationModel, departures
+from minders.experiments.calibration.observation import ObservationModel, departures_of
 
 #: Transforms of the summary statistics.
 TRANSFORMS: dict[str, Callable[[np.ndarray], np.ndarray]] = {
@@ -107,15 +108,22 @@ class SimulationModel:
 
     def arrivals(self, values: dict[str, float], seed: int | None = None) -> np.ndarray:
         """Expected arrivals for every observed period (held-out ones included)."""
-        from minders import kinds
+        from minders.engine import Simulation
 
         scenario = self.scenario(values)
-        result = kinds.simulate(scenario, seed=self.run_seed(values) if seed is None else seed)
-        flow = departures(result.records, self.observation.spec)
-        return self.observation.arrivals(flow, values)
+        # The engine's record arrays are read directly: the tidy table is not needed.
+        sim = Simulation(scenario, seed=self.run_seed(values) if seed is None else seed)
+        while sim.t < sim.steps:
+            sim.step()
+        flow = departures_of(sim.records, self.observation.spec)
+        if self.observation.spec.tiers is None:
+            positions = sum(scenario.tier_sizes().values())
+        else:
+            positions = sum(scenario.tier_sizes()[t] for t in self.observation.spec.tiers)
+        return self.observation.arrivals(flow, {"positions": positions, **values})
 
     def __call__(self, parameters: Any) -> dict[str, np.ndarray]:
-        """pyabc's model call: the transformed arrivals of the fitted periods."""
+        """The model call pyabc makes: the transformed arrivals of the fitted periods."""
         series = self.arrivals(self.values(parameters))
         return {"arrivals": TRANSFORMS[self.transform](np.maximum(series[self.fit], 0.0))}
 
@@ -250,24 +258,37 @@ def prior_distribution(priors: list[Any]) -> Any:
 
 
 def quiet_pyabc() -> None:
-    """pyabc logs every generation at INFO; minders shows its own progress line."""
+    """Silence pyabc's log (a line per generation at INFO): minders shows its own progress."""
     for name in ("ABC", "pyabc", "Sampler", "Epsilon", "Distance", "Acceptor", "History"):
         logging.getLogger(name).setLevel(logging.WARNING)
 
 
 def generations(db: Path) -> list[Generation]:
     """The finished generations stored in a database (none when it does not exist)."""
-    if not db.is_file():
+    if not stored_run(db):
         return []
     import pyabc
 
     history = pyabc.History(f"sqlite:///{db}", _id=1)
-    if history.n_populations == 0:
+    if history.max_t is None or history.n_populations == 0:
         return []
     table = history.get_all_populations()
     table = table[table["t"] >= 0]
     return [Generation(int(r.t), float(r.epsilon), int(history.get_nr_particles_per_population()
                        .get(int(r.t), 0)), int(r.samples), 0.0) for r in table.itertuples()]
+
+
+def stored_run(db: Path) -> bool:
+    """Whether ``db`` holds a started ABC-SMC run (a kill can leave a file without one)."""
+    import sqlite3
+
+    if not db.is_file():
+        return False
+    try:
+        with contextlib.closing(sqlite3.connect(f"file:{db}?mode=ro", uri=True)) as con:
+            return con.execute("select count(*) from abc_smc").fetchone()[0] > 0
+    except sqlite3.Error:
+        return False
 
 
 def run_abc(model: SimulationModel, priors: list[Any], observed: np.ndarray, db: Path,
@@ -315,11 +336,12 @@ def run_abc(model: SimulationModel, priors: list[Any], observed: np.ndarray, db:
             model, prior_distribution(priors), distance,
             population_size=settings.population,
             sampler=make_sampler(executor, seed, on_particle),
-            eps=pyabc.QuantileEpsilon(alpha=0.5),
+            eps=pyabc.QuantileEpsilon(alpha=settings.quantile),
         )
-        if db.is_file():
+        if stored_run(db):
             abc.load(url, 1)
         else:
+            db.unlink(missing_ok=True)  # killed while it was being created: start afresh
             abc.new(url, {"arrivals": observed})
         start = time.perf_counter()
         history = abc.run(max_nr_populations=1, minimum_epsilon=settings.min_epsilon,
@@ -331,7 +353,7 @@ def run_abc(model: SimulationModel, priors: list[Any], observed: np.ndarray, db:
         newest.seconds = time.perf_counter() - start
         if on_generation is not None:
             on_generation(newest, settings.generations)
-    return pyabc.History(url, _id=1) if db.is_file() else history
+    return pyabc.History(url, _id=1) if stored_run(db) else history
 
 
 def _stop(done: list[Generation], settings: Any) -> bool:

@@ -260,12 +260,16 @@ class ObservationModel:
             self.events[self.codes == code] += event.count
 
     def scale(self, values: dict[str, float] | None = None) -> float:
-        """Simulated positions per real person (``values`` may hold fitted ones)."""
+        """Simulated positions per real person.
+
+        ``values`` may hold fitted ones, and ``positions``: the counted
+        positions of this run (a fitted tier size changes them).
+        """
         values = values or {}
         if "observation.scale" in values or self.spec.scale is not None:
             return float(values.get("observation.scale", self.spec.scale))
         represents = float(values.get("observation.represents", self.spec.represents))
-        return self.positions / represents
+        return float(values.get("positions", self.positions)) / represents
 
     def delay_pmf(self, values: dict[str, float] | None = None) -> np.ndarray:
         """Share of departures arriving 0, 1, 2, ... steps later (gamma, discretised)."""
@@ -315,3 +319,22 @@ def departures(records: pd.DataFrame, spec: Observation) -> np.ndarray:
     steps = int(records["step"].max()) + 1 if len(records) else 0
     return np.bincount(table["step"].to_numpy(), weights=table[spec.quantity].to_numpy(float),
                        minlength=steps)
+
+
+def departures_of(records: Any, spec: Observation) -> np.ndarray:
+    """The observed record summed over the counted tiers, per step, from the engine's arrays.
+
+    ``records`` is a :class:`minders.records.Records` (``Simulation.records``);
+    the same numbers as :func:`departures` on its tidy table, without making it.
+    """
+    from minders.codes import DEFECTIONS
+
+    filled = records.filled
+    if spec.quantity == "expected_defections":
+        table = records.expected[:filled]
+    else:
+        table = records.counts[:filled, :, DEFECTIONS].astype(float)
+    if spec.tiers is None:
+        return table.sum(axis=1)
+    columns = [records.tier_names.index(t) for t in spec.tiers]
+    return table[:, columns].sum(axis=1)

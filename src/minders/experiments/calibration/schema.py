@@ -222,6 +222,8 @@ class Inference(BaseModel):
     model_config = _STRICT
     population: int = Field(100, ge=4, le=100_000, description="Particles per generation.")
     generations: int = Field(8, ge=1, le=100, description="Most generations.")
+    quantile: float = Field(0.5, gt=0, lt=1, description="Each generation's epsilon is this "
+                            "quantile of the last one's distances (lower: faster, fewer accepted).")
     min_epsilon: float = Field(0.0, ge=0, le=1e12, description="Stop below this epsilon.")
     min_acceptance: float = Field(0.01, ge=0, le=1, description="Stop below this acceptance "
                                   "rate.")
@@ -301,11 +303,11 @@ def validate_calibration(data: dict[str, Any]) -> Calibration:
 
     Examples
     --------
-    >>> validate_calibration({"scenario": "x"})
-    Traceback (most recent call last):
-    ...
-    minders.errors.ScenarioErrors: start_year: expected a value (this field is required), got nothing
-    ...
+    >>> try:
+    ...     validate_calibration({"scenario": "x"})
+    ... except ScenarioError as exc:
+    ...     print(exc.errors[0])
+    start_year: expected a value (this field is required), got nothing
     """
     return spec_module.validate_as(Calibration, data)
 
