@@ -307,7 +307,7 @@ def validate_calibration(data: dict[str, Any]) -> Calibration:
     ...     validate_calibration({"scenario": "x"})
     ... except ScenarioError as exc:
     ...     print(exc.errors[0])
-    start_year: expected a value (this field is required), got nothing
+    start_year: expected a value (this field is required), got 'nothing'
     """
     return spec_module.validate_as(Calibration, data)
 
