@@ -37,7 +37,8 @@ def calibrate(
     calibration: Annotated[Path, typer.Argument(help="Calibration file (.toml, .yaml) or the "
                                                 "name of a bundled one.")],
     out: Annotated[Path | None, typer.Option("--out", help="Output folder (default: "
-                                             "results/calibrate-NAME).")] = None,
+                                             "results/calibrate-NAME, -until-YEAR with "
+                                             "--fit-until).")] = None,
     fit_until: Annotated[str | None, typer.Option(
         "--fit-until", help="Fit periods up to this one (a year: 2015) and score the "
         "forecast of the rest.")] = None,
@@ -53,12 +54,13 @@ def calibrate(
     """Fit a scenario to observed data (ABC-SMC); rerun the same command to resume it."""
     from minders.experiments.calibration import calibrate as run_calibration
     from minders.experiments.calibration import load_calibration
+    from minders.experiments.calibration.fit import default_folder
 
     with user_errors():
         spec = load_calibration(calibration if calibration.exists() else str(calibration))
         total = generations or spec.inference.generations
         size = population or spec.inference.population
-        folder = out if out is not None else Path("results") / f"calibrate-{spec.name}"
+        folder = out if out is not None else default_folder(spec, fit_until)
         state: dict[str, Any] = {"start": time.monotonic(), "seen": 0, "fresh": []}
 
         def on_generation(generation: Any, planned: int) -> None:

@@ -180,7 +180,7 @@ def calibrate(
     calibration : Calibration, str or Path
         A calibration file, the name of a bundled one, or a validated one.
     out : str or Path, optional
-        Output folder (default ``results/calibrate-NAME``). A folder of the
+        Output folder (default: :func:`default_folder`). A folder of the
         same calibration is resumed from its ``abc.db``; one of another is
         refused.
     executor : str or Executor
@@ -234,7 +234,7 @@ def calibrate(
     if isinstance(executor, str):
         executor = make_executor(executor, workers=workers, scheduler=scheduler)
     _require_pyabc()
-    folder = Path(out) if out is not None else Path("results") / f"calibrate-{calibration.name}"
+    folder = Path(out) if out is not None else default_folder(calibration)
     _claim(folder, calibration)
     db = folder / "abc.db"
     with executor:
@@ -257,6 +257,19 @@ def calibrate(
     result = _finish(problem, posterior, draws, done, start)
     result.paths = save(result, problem, folder)
     return result
+
+
+def default_folder(calibration: Calibration, fit_until: str | int | None = None) -> Path:
+    """``results/calibrate-NAME``, or ``results/calibrate-NAME-until-YEAR`` for a hold-out fit.
+
+    Examples
+    --------
+    >>> default_folder(load_calibration("north_korea_arrivals"), 2015).as_posix()
+    'results/calibrate-north_korea_arrivals-until-2015'
+    """
+    until = fit_until if fit_until is not None else calibration.fit_until
+    suffix = f"-until-{until}" if until is not None else ""
+    return Path("results") / f"calibrate-{calibration.name}{suffix}"
 
 
 def _require_pyabc() -> None:
