@@ -253,11 +253,14 @@ def test_gamma_delay_moves_arrivals_by_its_mean_and_keeps_them():
     assert pmf.sum() == pytest.approx(1.0, abs=1e-3)
     assert (np.arange(pmf.size) + 0.5) @ pmf / 52 == pytest.approx(1.5, abs=0.02)
     pulse = np.zeros(520)
-    pulse[0] = 100.0  # everyone leaves in the first week of 2000
+    pulse[52] = 100.0  # everyone leaves in the first week of 2001
     arrivals = model.arrivals(pulse)
     assert arrivals.sum() == pytest.approx(100.0, rel=1e-3)
     # 28% arrive within the year they left (gamma(4, 0.375) below 1), most the next year
-    assert arrivals[0] == pytest.approx(28, abs=1) and arrivals[1] > arrivals[0]
+    assert arrivals[0] == 0 and arrivals[1] == pytest.approx(28, abs=1)
+    assert arrivals[2] > arrivals[1]
+    # a steady flow is steady on arrival too: departures before the records are in transit
+    assert model.arrivals(np.ones(520)) == pytest.approx(np.full(10, 52.0), rel=1e-3)
 
 
 def test_quarters_months_events_and_represents():

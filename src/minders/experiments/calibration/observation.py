@@ -6,6 +6,8 @@ The model's records count departures per step (its expected escape flow,
 
 1. sum the chosen record over the counted tiers, per step;
 2. delay every departure by a gamma-distributed time (its mean may be fitted);
+   departures before the first recorded step, still in transit when the
+   records start, are taken as the first year's mean flow;
 3. aggregate the steps into calendar periods (year, quarter, month);
 4. divide by the scale (simulated positions per real person);
 5. add known one-off events given as data (an airlift), which are not fitted.
@@ -293,7 +295,12 @@ class ObservationModel:
         """Expected arrivals per reported period from departures per step."""
         departures = np.asarray(departures, dtype=float)
         pmf = self.delay_pmf(values)
-        arrived = np.convolve(departures, pmf)[: departures.size]
+        # Departures before the first recorded step (the burn-in is not recorded) are still
+        # in transit when the records start: they are taken as the first year's mean flow.
+        lead = pmf.size - 1
+        before = departures[: self.calendar.steps_per_year].mean() if departures.size else 0.0
+        padded = np.concatenate([np.full(lead, before), departures])
+        arrived = np.convolve(padded, pmf)[lead: lead + departures.size]
         codes = self.calendar.step_codes[: departures.size]
         first = int(self.codes[0])
         inside = (codes >= first) & (codes <= int(self.codes[-1]))
