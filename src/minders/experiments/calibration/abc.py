@@ -80,6 +80,7 @@ class SimulationModel:
     fit: np.ndarray
     transform: str
     seed: int
+    bounds: list[tuple[float, float]] | None = None
     threads: int | None = None
     _cache: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
 
@@ -88,6 +89,10 @@ class SimulationModel:
         out = {}
         for k, (name, whole) in enumerate(zip(self.names, self.integer, strict=True)):
             value = float(parameters[f"p{k}"])
+            if self.bounds is not None:
+                # A normal prior reaches past the range checked against the parameter's
+                # bounds (its 0.01% tails); a draw out there is set at the range's end.
+                value = min(max(value, self.bounds[k][0]), self.bounds[k][1])
             out[name] = float(round(value)) if whole else value
         return out
 

@@ -155,6 +155,7 @@ def prepare(calibration: Calibration | str | Path, fit_until: str | int | None =
         kind=scenario.kind, base=base, names=calibration.parameter_names(),
         integer=[p.integer for p in calibration.parameters.values()], observation=observation,
         fit=fit, transform=calibration.summary.transform, seed=calibration.seed,
+        bounds=[p.support() for p in calibration.parameters.values()],
     )
     target = TRANSFORMS[calibration.summary.transform](observed.to_numpy()[fit])
     return Problem(calibration, model, observed, fit, target, base)
@@ -346,9 +347,8 @@ def predictive_draws(problem: Problem, posterior: pd.DataFrame, executor: Any) -
     names = problem.model.names
     tasks = []
     for k, row in enumerate(picks):
-        values = {name: float(posterior[name].iloc[row]) for name in names}
-        values = {n_: (float(round(v)) if whole else v) for (n_, v), whole in
-                  zip(values.items(), problem.model.integer, strict=True)}
+        values = problem.model.values({f"p{j}": float(posterior[name].iloc[row])
+                                       for j, name in enumerate(names)})
         seed = int(np.random.SeedSequence([calibration.seed, 11, k]).generate_state(1,
                                                                                   np.uint64)[0])
         tasks.append((problem.model, values, seed >> 1))
@@ -390,9 +390,8 @@ def calibrated_scenario(problem: Problem, summary: pd.DataFrame) -> str:
     """The base scenario with every fitted scenario value at its posterior median, as TOML."""
     import tomli_w
 
-    values = {name: float(summary.loc[name, "median"]) for name in problem.model.names}
-    values = {n: (float(round(v)) if whole else v) for (n, v), whole in
-              zip(values.items(), problem.model.integer, strict=True)}
+    values = problem.model.values({f"p{k}": float(summary.loc[name, "median"])
+                                   for k, name in enumerate(problem.model.names)})
     scenario = problem.model.scenario(values).model_dump(mode="json")
     lines = [f"# {problem.calibration.name}: scenario at the posterior medians "
              "(minders calibrate).",
