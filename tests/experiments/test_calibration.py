@@ -282,3 +282,17 @@ def test_bundled_calibration_loads_and_checks_by_name():
     problem = prepare(calibration)
     assert problem.observed.index.tolist() == list(range(2008, 2026))
     assert problem.observed.loc[2021] == 63
+
+
+def test_a_normal_prior_is_checked_at_its_tails_and_clipped_there(tmp_path):
+    path = write_case(tmp_path / "case")
+    text = path.read_text().replace('prior = "uniform"\nlow = 0.0\nhigh = 1.0',
+                                    'prior = "normal"\nmean = 0.5\nsd = 0.2')
+    path.write_text(text)
+    with pytest.raises(ScenarioError, match="a prior inside the parameter's bounds"):
+        prepare(path)  # its 0.01% tail reaches below 0, an impossible multiplier
+    path.write_text(text.replace("sd = 0.2", "sd = 0.1"))
+    model = prepare(path).model
+    low, high = model.bounds[1]
+    assert 0 < low < 0.2 and 0.8 < high < 1
+    assert model.values({"p0": 0.01, "p1": -3.0, "p2": 1.0})["shocks.0.value"] == low
