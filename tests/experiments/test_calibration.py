@@ -296,3 +296,19 @@ def test_a_normal_prior_is_checked_at_its_tails_and_clipped_there(tmp_path):
     low, high = model.bounds[1]
     assert 0 < low < 0.2 and 0.8 < high < 1
     assert model.values({"p0": 0.01, "p1": -3.0, "p2": 1.0})["shocks.0.value"] == low
+
+
+def test_history_matching_narrows_the_priors_around_the_truth(tmp_path):
+    truth = {"tiers.residents.border_chance": 0.01, "shocks.0.value": 0.3, "shocks.1.value": 1.0}
+    path = write_case(tmp_path / "case", truth)
+    path.write_text(path.read_text() + "[history_matching]\nsamples = 40\ncandidates = 4000\n")
+    result = calibrate(path, tmp_path / "out", "serial", generations=1)
+    matching = result.history_matching
+    assert 0 < matching["kept"] < 0.5
+    (chance_low, chance_high), (shock_low, shock_high), _ = matching["ranges"]
+    assert chance_low <= truth["tiers.residents.border_chance"] <= chance_high
+    assert shock_low <= truth["shocks.0.value"] <= shock_high
+    assert shock_high - shock_low < 0.7  # from the prior's width of 1
+    assert (tmp_path / "out" / "history_matching.json").is_file()
+    # the posterior is compared with the file's priors, not the narrowed ones
+    assert result.summary.loc["shocks.0.value", "prior"] == "uniform(0, 1)"

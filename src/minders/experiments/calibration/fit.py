@@ -32,6 +32,7 @@ from minders.experiments.calibration.observation import (
 )
 from minders.experiments.calibration.schema import (
     Calibration,
+    Prior,
     base_scenario_data,
     check_parameters,
     load_calibration,
@@ -73,6 +74,8 @@ class CalibrationResult:
         Wall time of this call.
     paths : dict
         Output files by key (see :data:`OUTPUTS`).
+    history_matching : dict or None
+        The history-matching stage's narrowed priors and what it kept.
     """
 
     calibration: Calibration
@@ -84,6 +87,7 @@ class CalibrationResult:
     simulations: int
     seconds: float
     paths: dict[str, Path] = field(default_factory=dict)
+    history_matching: dict[str, Any] | None = None
 
     @property
     def simulations_per_second(self) -> float:
@@ -242,7 +246,11 @@ def calibrate(
         problem.model.threads = executor.threads
         from minders.experiments.calibration.abc import run_abc
 
-        history = run_abc(problem.model, list(calibration.parameters.values()), problem.target,
+        matching = _history_matching(problem, folder, executor)
+        priors = list(calibration.parameters.values())
+        if matching is not None:
+            priors = [Prior.model_validate(p) for p in matching["priors"]]
+        history = run_abc(problem.model, priors, problem.target,
                           db, executor, calibration.inference, calibration.seed,
                           on_generation=on_generation, on_particle=on_particle)
         done = _generations(db)
@@ -256,6 +264,9 @@ def calibrate(
         posterior["weight"] = weights / weights.sum()
         draws = predictive_draws(problem, posterior, executor)
     result = _finish(problem, posterior, draws, done, start)
+    if matching is not None:
+        result.simulations += matching.pop("fresh")
+    result.history_matching = matching
     result.paths = save(result, problem, folder)
     return result
 
@@ -271,6 +282,25 @@ def default_folder(calibration: Calibration, fit_until: str | int | None = None)
     until = fit_until if fit_until is not None else calibration.fit_until
     suffix = f"-until-{until}" if until is not None else ""
     return Path("results") / f"calibrate-{calibration.name}{suffix}"
+
+
+def _history_matching(problem: Problem, folder: Path, executor: Any) -> dict[str, Any] | None:
+    """The narrowed priors of the history-matching stage (kept in the folder for a resume)."""
+    from minders.result import atomic_path
+
+    settings = problem.calibration.history_matching
+    if not settings.samples:
+        return None
+    file = folder / "history_matching.json"
+    if file.is_file():  # done before this call: its simulations are not this call's
+        return {**json.loads(file.read_text(encoding="utf-8")), "fresh": 0}
+    from minders.experiments.calibration.history import history_match
+
+    matching = history_match(problem.model, list(problem.calibration.parameters.values()),
+                             problem.target, settings, executor, problem.calibration.seed)
+    with atomic_path(file) as tmp:
+        tmp.write_text(json.dumps(matching, indent=2) + "\n", encoding="utf-8")
+    return {**matching, "fresh": matching["samples"]}
 
 
 def _require_pyabc() -> None:
@@ -441,6 +471,7 @@ def save(result: CalibrationResult, problem: Problem, folder: Path) -> dict[str,
             "generations": [{"t": g.t, "epsilon": g.epsilon, "accepted": g.accepted,
                              "simulations": g.simulations} for g in result.generations],
             "scores": result.scores,
+            "history_matching": result.history_matching,
             "inference": calibration.inference.model_dump(mode="json"),
             "simulations": result.simulations,
             "seconds": round(result.seconds, 1),

@@ -233,6 +233,20 @@ class Inference(BaseModel):
                             "the predictive bands.")
 
 
+class HistoryMatching(BaseModel):
+    """An optional first stage: a Gaussian-process emulator narrows the priors before ABC."""
+
+    model_config = _STRICT
+    samples: int = Field(0, ge=0, le=100_000, description="Latin-hypercube simulations over "
+                         "the priors (0: no history matching).")
+    candidates: int = Field(20_000, ge=100, le=10_000_000, description="Points the emulator "
+                            "judges.")
+    cutoff: float = Field(3.0, gt=0, le=100, description="Implausibility above which a point "
+                          "is ruled out (3: Pukelsheim's three-sigma rule).")
+    tolerance: float = Field(0.1, gt=0, le=1e9, description="Model discrepancy and observation "
+                             "error, as an sd in the units of the transformed summary.")
+
+
 class Calibration(BaseModel):
     """A complete, validated calibration file.
 
@@ -264,6 +278,7 @@ class Calibration(BaseModel):
     observation: Observation
     summary: Summary = Field(default_factory=Summary)
     inference: Inference = Field(default_factory=Inference)
+    history_matching: HistoryMatching = Field(default_factory=HistoryMatching)
     folder: str | None = Field(None, description="Folder of the calibration file (set by "
                                "load_calibration; relative files start there).")
 
