@@ -312,3 +312,18 @@ def test_history_matching_narrows_the_priors_around_the_truth(tmp_path):
     assert (tmp_path / "out" / "history_matching.json").is_file()
     # the posterior is compared with the file's priors, not the narrowed ones
     assert result.summary.loc["shocks.0.value", "prior"] == "uniform(0, 1)"
+
+
+def test_generated_calibration_docs_are_fresh():
+    import importlib.util
+
+    root = Path(__file__).resolve().parents[2]
+    spec = importlib.util.spec_from_file_location(
+        "calibration_readme", root / "docs" / "examples" / "calibration_readme.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    for target in module.TARGETS:
+        text = target.read_text(encoding="utf-8")
+        assert module.START in text
+        assert module.rewrite(text) == text, (
+            f"{target.name} is out of date: run python docs/examples/calibration_readme.py")
