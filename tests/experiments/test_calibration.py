@@ -302,7 +302,7 @@ def test_history_matching_narrows_the_priors_around_the_truth(tmp_path):
     truth = {"tiers.residents.border_chance": 0.01, "shocks.0.value": 0.3, "shocks.1.value": 1.0}
     path = write_case(tmp_path / "case", truth)
     path.write_text(path.read_text() + "[history_matching]\nsamples = 40\ncandidates = 4000\n")
-    result = calibrate(path, tmp_path / "out", "serial", generations=1)
+    result = calibrate(path, tmp_path / "out", "serial", generations=1, population=8)
     matching = result.history_matching
     assert 0 < matching["kept"] < 0.5
     (chance_low, chance_high), (shock_low, shock_high), _ = matching["ranges"]
