@@ -22,6 +22,7 @@ from minders.errors import ScenarioError
 
 if TYPE_CHECKING:
     from minders.engine import Simulation
+    from minders.experiments.calibration import calibrate
     from minders.experiments.replicates import simulate
     from minders.kinds import load_scenario
     from minders.result import Result
@@ -32,6 +33,7 @@ _LAZY = {
     "Result": "minders.result",
     "Scenario": "minders.scenario",
     "Simulation": "minders.engine",
+    "calibrate": "minders.experiments.calibration",
     "load_scenario": "minders.kinds",
     "simulate": "minders.experiments.replicates",  # kinds.simulate, or replicates of it
 }
@@ -58,6 +60,6 @@ def __getattr__(name: str) -> Any:
 
 
 __all__ = [
-    "Result", "Scenario", "ScenarioError", "Simulation", "__version__", "load_scenario",
-    "simulate",
+    "Result", "Scenario", "ScenarioError", "Simulation", "__version__", "calibrate",
+    "load_scenario", "simulate",
 ]

@@ -6,7 +6,7 @@ from typing import Annotated
 
 import typer
 
-from minders.cli import dashboard, experiments, run, warning
+from minders.cli import calibrate, dashboard, experiments, run, warning
 from minders.cli._console import console
 
 app = typer.Typer(
@@ -39,3 +39,4 @@ run.register(app)
 experiments.register(app)
 dashboard.register(app)
 warning.register(app)
+calibrate.register(app)
