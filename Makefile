@@ -16,7 +16,7 @@ $(VENV)/.installed: pyproject.toml | $(BIN)/python
 	touch $@
 
 $(VENV)/.installed-test: pyproject.toml | $(BIN)/python
-	$(BIN)/python -m pip install --quiet -e '.[test,dashboard,distributed,report]'
+	$(BIN)/python -m pip install --quiet -e '.[test,dashboard,distributed,calibrate,report]'
 	touch $(VENV)/.installed $@
 
 demo: $(VENV)/.installed

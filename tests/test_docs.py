@@ -28,6 +28,7 @@ def _load(name: str):
     ("fuzz_result", "rewrite"),
     ("early_warning", "rewrite"),
     ("vs_mesa_table", "rewrite"),
+    ("experiments_examples", "rewrite"),
 ])
 def test_generated_docs_are_fresh(script, rewrite):
     module = _load(script)
@@ -54,3 +55,13 @@ def test_three_results_are_fresh(doc, part):
     assert module.rewrite(text, part) == text, (
         f"{doc} is out of date: run python docs/examples/stories.py --docs"
     )
+
+
+def test_a_hand_edited_worked_example_is_caught():
+    module = _load("experiments_examples")
+    text = module.DOC.read_text(encoding="utf-8")
+    start = text.index(module.start("span_sweep"))
+    row = text.index("\n| 6 |", start) + 1  # the first row of the span sweep's table
+    end = text.index("\n", row)
+    edited = text[:row] + text[row:end].replace("|", "| 9", 2).replace("| 9", "|", 1) + text[end:]
+    assert edited != text and module.rewrite(edited) != edited

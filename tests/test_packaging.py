@@ -34,6 +34,7 @@ def test_wheel_ships_the_bundled_scenarios_and_experiments(wheel):
     names = zipfile.ZipFile(wheel).namelist()
     assert "minders/scenarios/pyongyang.toml" in names
     assert "minders/scenarios/experiments/span_sweep.toml" in names
+    assert "minders/scenarios/calibrations/north_korea_arrivals.toml" in names
     assert "minders/data/SOURCES.md" in names
     assert "minders/data/nk_defector_arrivals_mou.csv" in names
     assert "minders/report/templates/report.html.j2" in names  # minders report's template

@@ -22,7 +22,9 @@ from minders.errors import ScenarioError
 
 if TYPE_CHECKING:
     from minders.engine import Simulation
-    from minders.kinds import load_scenario, simulate
+    from minders.experiments.calibration import calibrate
+    from minders.experiments.replicates import simulate
+    from minders.kinds import load_scenario
     from minders.result import Result, load
     from minders.scenario import Scenario
 
@@ -31,9 +33,10 @@ _LAZY = {
     "Result": "minders.result",
     "Scenario": "minders.scenario",
     "Simulation": "minders.engine",
+    "calibrate": "minders.experiments.calibration",
     "load": "minders.result",
     "load_scenario": "minders.kinds",
-    "simulate": "minders.kinds",
+    "simulate": "minders.experiments.replicates",  # kinds.simulate, or replicates of it
 }
 
 
@@ -58,6 +61,8 @@ def __getattr__(name: str) -> Any:
 
 
 __all__ = [
+    "Result", "Scenario", "ScenarioError", "Simulation", "__version__", "calibrate",
+    "load_scenario", "simulate",
     "Result", "Scenario", "ScenarioError", "Simulation", "__version__", "load", "load_scenario",
     "simulate",
 ]

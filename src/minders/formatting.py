@@ -52,3 +52,22 @@ def format_measure(value: Any) -> str:
     if float(value).is_integer():
         return f"{value:,.0f}"
     return f"{value:.4g}" if abs(value) < 10 else f"{value:,.1f}"
+
+
+#: Tier colours of every figure, command line and dashboard alike (Tableau 10,
+#: friendlier to colour-blind readers than matplotlib's and Bokeh's defaults).
+TIER_COLOURS = ("#4e79a7", "#f28e2b", "#e15759", "#76b7b2", "#59a14f", "#edc948",
+                "#b07aa1", "#ff9da7", "#9c755f", "#bab0ac")
+#: Line styles cycled with the colours, so lines that lie on each other stay distinguishable.
+TIER_LINESTYLES = ("-", "--", "-.", ":")
+
+
+def tier_colour(k: int) -> str:
+    """Colour of the ``k``-th tier (in the order of the records).
+
+    Examples
+    --------
+    >>> tier_colour(0), tier_colour(10) == tier_colour(0)
+    ('#4e79a7', True)
+    """
+    return TIER_COLOURS[k % len(TIER_COLOURS)]

@@ -148,8 +148,10 @@ class Result:
         return cls(scenario=validate_scenario(data), seed=seed, records=records,
                    wall_time=float(saved.get("wall_time_s", 0.0)), steps=steps)
 
-    def save(self, directory: str | Path) -> dict[str, Path]:
+    def save(self, directory: str | Path, figure_format: str = "png") -> dict[str, Path]:
         """Write ``records.parquet``, ``run.json`` and ``summary.png`` into ``directory``.
+
+        ``figure_format`` is ``png``, ``svg`` or ``pdf`` (``summary.svg``, ...).
 
         The files are written into a hidden staging folder and renamed into
         place only once all three are complete, so an interrupted save leaves
@@ -160,7 +162,8 @@ class Result:
 
         directory = Path(directory)
         directory.mkdir(parents=True, exist_ok=True)
-        names = {"records": "records.parquet", "run": "run.json", "figure": "summary.png"}
+        names = {"records": "records.parquet", "run": "run.json",
+                 "figure": f"summary.{figure_format}"}
         staging = Path(tempfile.mkdtemp(prefix=".staging-", dir=directory))
         try:
             self.records.to_parquet(staging / names["records"], index=False)

@@ -113,6 +113,27 @@ def test_compare_mode_in_the_page(page):
     assert not page.state.comparing and not page.compare_body.visible
 
 
+def test_compare_mode_runs_replicate_pairs_with_a_paired_interval(page):
+    page._on_pin(None)
+    page._on_edit("tiers.residents.span", 40)
+    page.pairs_input.value = 3
+    page._on_pairs(None)
+    table = page.pairs_table.object
+    assert 'id="minders-pairs"' in table and "3 replicate pairs" in table
+    assert "95% interval" in table and "cascade" in table
+    page._on_pin(None)
+    assert page.pairs_table.object == ""
+
+
+def test_paired_replicates_share_seeds_so_no_change_gives_exactly_zero():
+    from minders.dashboard.compare import paired_replicates
+
+    scenario = Scenario.model_validate(SMALL)
+    table = paired_replicates(scenario, scenario, 3, seed=5)
+    assert (table["difference"] == 0).all() and (table["low"] == 0).all()
+    assert (table["baseline"] == table["variant"]).all()
+
+
 def test_shock_table_edits_validate_and_redraw_the_timeline(page):
     table = page.shocks.table.value.copy()
     table.loc[0, "end"] = 2.0  # before its start

@@ -69,7 +69,7 @@ def test_sensitivity_needs_a_sampled_design_and_a_finished_sweep(tmp_path, grid_
     assert result.exit_code == 2 and "design.method" in result.output
 
 
-def test_sobol_table_notes_indices_outside_0_1_beyond_their_interval(tmp_path, monkeypatch):
+def test_sobol_warns_when_indices_need_more_samples_and_says_how_many(tmp_path, monkeypatch):
     from minders.experiments import sensitivity as module
 
     path = write_experiment(tmp_path, experiment("sobol", 8))
@@ -77,7 +77,6 @@ def test_sobol_table_notes_indices_outside_0_1_beyond_their_interval(tmp_path, m
             "--resamples", "50"]
     clean = runner.invoke(app, args, env={"COLUMNS": "200"})
     assert clean.exit_code == 0, clean.output
-    assert "increase samples" not in clean.output
 
     def noisy(*args, **kwargs):  # what a too small design can give
         return {"S1": [-0.5, 0.1], "S1_conf": [0.1, 0.2], "ST": [1.4, 0.2], "ST_conf": [0.1, 0.1]}
@@ -86,8 +85,12 @@ def test_sobol_table_notes_indices_outside_0_1_beyond_their_interval(tmp_path, m
     flagged = runner.invoke(app, args, env={"COLUMNS": "200"})
     assert flagged.exit_code == 0, flagged.output
     words = " ".join(flagged.output.split())
-    assert "1 of 2 rows have S1 or ST outside [0, 1] beyond their interval" in words
-    assert "increase samples" in words
+    # Parameter a: ST 1.4 > 1, S1 < 0; b: S1 = 0.1 with half-width 0.2 (wider than it).
+    assert "2 of 2 indices are not trustworthy" in words
+    assert "design.samples = 8 is too small" in words
+    assert "about design.samples = 128 would make every interval" in words
+    narrow = runner.invoke(app, args, env={"COLUMNS": "80"})
+    assert narrow.exit_code == 0 and "…" not in narrow.output
 
 
 def test_out_of_range_keeps_only_sobol_rows_outside_beyond_the_interval():

@@ -22,6 +22,8 @@ from minders.experiments import build_sweep, load_experiment, load_records, load
 from minders.experiments.executors import DaskExecutor, LocalExecutor
 from minders.experiments.metrics import compute_metrics
 from minders.experiments.store import ResultsStore
+from minders.experiments.summary import summarize
+from minders.formatting import format_number
 
 from ..conftest import ROOT
 from .conftest import GRID, write_experiment
@@ -144,8 +146,18 @@ def test_results_command_prints_means_and_intervals(tmp_path, grid_file):
     result = runner.invoke(app, ["results", str(out), "--csv", str(tmp_path / "s.csv")],
                            env={"COLUMNS": "200"})
     assert result.exit_code == 0, result.output
-    assert "defections_workers" in result.output and "±" in result.output
+    assert "defections_workers" in result.output and "quasi-poisson" in result.output
     assert "18 of 18 runs (complete)" in result.output
+    table = summarize(out)
+    low, high = table["defections_workers_low"], table["defections_workers_high"]
+    assert (low >= 0).all() and (high > 0).all()  # counts: never below zero, never '0 ± 0'
+    shown = f"[{format_number(low.iloc[0], 3)}, {format_number(high.iloc[0], 3)}]"
+    assert shown in result.output
+    narrow = runner.invoke(app, ["results", str(out), "--plot", "--format", "svg"],
+                           env={"COLUMNS": "80"})
+    assert narrow.exit_code == 0 and "…" not in narrow.output
+    assert (out / "figures" / "results.svg").is_file()
+    assert shown in narrow.output  # one row per value: the interval stays whole
     summary = pd.read_csv(tmp_path / "s.csv")
     assert len(summary) == 6 and {"defection_rate_low", "defection_rate_high"} <= set(summary)
     missing = runner.invoke(app, ["results", str(tmp_path)])

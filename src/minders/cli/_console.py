@@ -45,6 +45,24 @@ def errors() -> Console:
     return Console(stderr=True)
 
 
+def fitting(*tables: Any) -> Any:
+    """The first table whose natural width fits standard output, else the last one.
+
+    Give the widest layout first and one that keeps every value in a narrow
+    column last (one row per value): a table wider than the terminal (or the
+    80 columns of a pipe) would otherwise cut cells to ``posi…`` or fold
+    numbers into vertical fragments.
+    """
+    from rich.measure import Measurement
+
+    out = console()
+    unbounded = out.options.update_width(1_000_000)  # the natural width, not the clamped one
+    for table in tables[:-1]:
+        if Measurement.get(out, unbounded, table).maximum <= out.width:
+            return table
+    return tables[-1]
+
+
 def say(label: str, message: str, style: str = "yellow") -> None:
     """Print ``label: message`` on stderr, the label styled and the message literal."""
     global interrupt_reported

@@ -6,7 +6,7 @@ from typing import Annotated
 
 import typer
 
-from minders.cli import dashboard, experiments, report, run, warning
+from minders.cli import calibrate, dashboard, experiments, report, run, warning
 from minders.cli._console import console
 
 app = typer.Typer(
@@ -39,4 +39,5 @@ run.register(app)
 experiments.register(app)
 dashboard.register(app)
 warning.register(app)
+calibrate.register(app)
 report.register(app)

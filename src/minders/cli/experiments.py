@@ -152,12 +152,21 @@ def results(
     csv: Annotated[
         Path | None, typer.Option(help="Also write the per-point summary to this CSV file.")
     ] = None,
+    plot: Annotated[
+        bool, typer.Option("--plot", help="Draw each metric against each swept parameter with "
+                           "intervals (a heatmap for a grid of two) into DIR/figures/.")
+    ] = False,
+    figure_format: Annotated[
+        str, typer.Option("--format", help="Figure format: png, svg or pdf.")
+    ] = "png",
 ) -> None:
-    """Summarise a results folder: per point, the mean and CI of every metric."""
+    """Summarise a results folder: per point, each metric's estimate and interval."""
     from minders.experiments.store import read_manifest
     from minders.experiments.summary import summarize
 
     with user_errors():
+        if figure_format not in ("png", "svg", "pdf"):
+            raise ScenarioError("--format", figure_format, "one of png, svg, pdf")
         manifest = read_manifest(directory)
         table = summarize(directory, confidence)
     done = int(table["n"].sum()) if len(table) else 0
@@ -175,31 +184,79 @@ def results(
         with atomic_path(csv) as tmp:
             table.to_csv(tmp)
         _print(f"summary written to {csv}")
+    if plot:
+        import matplotlib.pyplot as plt
+
+        from minders.experiments.result_figures import results_figure
+        from minders.result import atomic_path
+
+        figure = directory / "figures" / f"results.{figure_format}"
+        fig = results_figure(table, manifest, confidence)
+        with atomic_path(figure) as tmp:
+            fig.savefig(tmp, dpi=120, format=figure_format)
+        plt.close(fig)
+        _print(f"figure written to {figure}")
 
 
 def _summary_table(
     table: pd.DataFrame, manifest: dict[str, Any], limit: int = 30, confidence: float = 0.95,
     hint: str = "--limit 0 shows all",
 ) -> Table:
+    """The per-point summary, wide (a column per metric) or long (a row per value) if narrow."""
     from rich.table import Table
 
+    from minders.cli._console import fitting
+
     parameters, metrics = list(manifest["parameters"]), manifest["metrics"]
-    title = f"{manifest['name']}: mean ± half-width of the {round(100 * confidence)}% CI, per point"
-    rich_table = Table(title=Text(title))
-    rich_table.add_column("point", justify="right")
-    for name in [*parameters, "n", *metrics]:  # long names fold rather than vanish
-        rich_table.add_column(Text(name), justify="right", overflow="fold")
+    methods = table.attrs.get("intervals", {})
+    title = (f"{manifest['name']}: estimate [{round(100 * confidence)}% interval] per point; "
+             + "; ".join(f"{m}: {methods[m]}" for m in metrics if m in methods))
     shown = table if not limit else table.head(limit)
+    caption = (Text(f"first {limit} of {len(table):,} points ({hint})")
+               if limit and len(table) > limit else None)
+    wide = Table(title=Text(title), caption=caption)
+    wide.add_column("point", justify="right")
+    for name in [*parameters, "n", *metrics]:
+        wide.add_column(Text(name), justify="right")
+    long = Table(title=Text(title), caption=caption)
+    for name, justify in (("point", "right"), ("setting", "left"), ("n", "right"),
+                          ("metric", "left"), ("estimate [interval]", "left")):
+        long.add_column(name, justify=justify, overflow="fold")
     for point, row in shown.iterrows():
-        cells = [str(point), *(format_number(row[n]) for n in parameters), f"{int(row['n'])}"]
-        for metric in metrics:
-            half = (row[f"{metric}_high"] - row[f"{metric}_low"]) / 2
-            interval = "" if math.isnan(half) else f" ± {format_number(half, 2)}"
-            cells.append(format_number(row[metric]) + interval)
-        rich_table.add_row(*(Text(cell) for cell in cells))
-    if limit and len(table) > limit:
-        rich_table.caption = Text(f"first {limit} of {len(table):,} points ({hint})")
-    return rich_table
+        cells = [format_number(row[n]) for n in parameters]
+        values = [_estimate_cell(row, metric) for metric in metrics]
+        wide.add_row(*(Text(c) for c in [str(point), *cells, f"{int(row['n'])}", *values]))
+        setting = "\n".join(f"{n}={c}" for n, c in zip(parameters, cells, strict=True))
+        for k, (metric, value) in enumerate(zip(metrics, values, strict=True)):
+            first = k == 0
+            long.add_row(*(Text(c) for c in (str(point) if first else "",
+                                             setting if first else "",
+                                             f"{int(row['n'])}" if first else "", metric, value)),
+                         end_section=k == len(metrics) - 1)
+    return fitting(wide, long)
+
+
+def _estimate_cell(row: pd.Series, metric: str) -> str:
+    """``estimate [low, high]``; for a time to an event also the share that never got there."""
+    value, low, high = row[metric], row[f"{metric}_low"], row[f"{metric}_high"]
+    text = _number_or_never(value)
+    if not (math.isnan(low) and math.isnan(high)) and not low == high == value:
+        text += f" [{_number_or_never(low, 3)}, {_number_or_never(high, 3)}]"
+    if f"{metric}_never" in row.index:
+        text += f"; never {100 * row[f'{metric}_never']:.0f}%"
+    if f"{metric}_q50" in row.index:
+        spread = "/".join(format_number(row[f"{metric}_q{q}"], 3) for q in (10, 50, 90))
+        text += f"; runs 10/50/90%: {spread}"
+    return text
+
+
+def _number_or_never(value: float, digits: int = 4) -> str:
+    """A number, ``-`` where there is none, ``never`` for an infinite time."""
+    if math.isnan(value):
+        return "-"
+    if math.isinf(value):
+        return "not reached"
+    return format_number(value, digits)
 
 
 # --------------------------------------------------------------------------- sensitivity
@@ -237,22 +294,26 @@ def sensitivity(
         columns = [("mu_star", "mu_star_conf"), ("sigma", None), ("mu", None)]
     table = Table(title=Text(f"{spec.name}: {result.method} indices "
                              f"(± half-width of the {round(100 * confidence)}% interval)"))
-    table.add_column("metric")
-    table.add_column("parameter")
+    # Long parameter names fold onto more lines rather than end in '…' (80 columns, pipes).
+    table.add_column("metric", overflow="fold")
+    table.add_column("parameter", overflow="fold")
     for value, _ in columns:
-        table.add_column(value, justify="right")
+        table.add_column(value, justify="right", overflow="fold")
     for _, row in result.indices.iterrows():
         cells = [str(row["metric"]), str(row["parameter"])]
         for value, conf in columns:
             cells.append(format_number(row[value]) + ("" if conf is None else
                                                  f" ± {format_number(row[conf], 2)}"))
         table.add_row(*(Text(cell) for cell in cells))
-    outside = result.out_of_range()
-    if len(outside):
-        table.caption = (f"{len(outside)} of {len(result.indices)} rows have S1 or ST outside "
-                         "[0, 1] beyond their interval: too few samples to trust them "
-                         "(increase samples, a larger power of two)")
     console().print(table)
+    weak = result.too_few_samples()
+    if len(weak):
+        needed = weak["needed_samples"].dropna()
+        more = (f"; about design.samples = {int(needed.max()):,} would make every interval "
+                "narrower than its index" if len(needed) else "")
+        say("warning", f"{len(weak)} of {len(result.indices)} indices are not trustworthy "
+            f"(ST > 1, S1 < 0, or an interval wider than the index): design.samples = "
+            f"{result.samples} is too small{more}")
     _report(report)
     _print(f"indices: {paths['csv']}, {paths['parquet']}; figure: {paths['figure']}")
 
@@ -340,7 +401,8 @@ def _plan_table(result: Any) -> Table:
     for name, justify in (("target", "right"), ("rank", "right"), ("tiers added", "right"),
                           ("spans (wards per minder)", "left"), ("headcount", "right"),
                           ("share", "right"), ("mean rate", "right"), (f"{level}% bound", "right")):
-        table.add_column(name, justify=justify, min_width=24 if name.startswith("spans") else None)
+        table.add_column(name, justify=justify, overflow="fold",
+                         min_width=24 if name.startswith("spans") else None)
     for target in settings["targets"]:
         rows = result.choices[result.choices["target"] == target]
         if rows.empty:

@@ -16,6 +16,7 @@ from typing import Annotated, Any
 
 import typer
 from rich.table import Table
+from rich.text import Text
 
 from minders.cli._console import console, fail, progress, say, user_errors
 from minders.errors import ScenarioError
@@ -85,9 +86,31 @@ def run(
         Path | None, typer.Option(help="Output folder (default: results/NAME).")
     ] = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar or table.")] = False,
+    replicates: Annotated[
+        int | None, typer.Option(help="Run this many seeds derived from the base seed "
+                                 "(SeedSequence(seed, spawn_key=(0, r))); draw a fan chart "
+                                 "and give each metric with its interval.", min=1)
+    ] = None,
+    executor: Annotated[
+        str, typer.Option(help="Where replicates run: local (processes), dask or serial.")
+    ] = "local",
+    workers: Annotated[
+        int | None, typer.Option(help="Processes for the replicates (default: all cores).",
+                                 min=1)
+    ] = None,
+    figure_format: Annotated[
+        str, typer.Option("--format", help="Figure format: png, svg or pdf.")
+    ] = "png",
 ) -> None:
-    """Run a scenario; write records.parquet, run.json and summary.png."""
+    """Run a scenario; write records.parquet, run.json and summary.png.
+
+    With --replicates N: N runs into a results folder (records with a
+    replicate column), fan.png and a summary table with intervals.
+    """
     from minders import kinds
+
+    if figure_format not in FIGURE_FORMATS:
+        fail(ScenarioError("--format", figure_format, f"one of {', '.join(FIGURE_FORMATS)}"))
 
     with user_errors():
         seed_value = integer_option(seed, "--seed", kinds.check_seed)
@@ -105,13 +128,19 @@ def run(
             notes.append(f"--steps {steps_value} ends before the shock(s) {', '.join(late)}; "
                          "they do not happen in this run")
     seed_shown = spec.run.seed if seed_value is None else seed_value
+    if replicates is not None:
+        for note in notes:
+            say("note", note)
+        _run_replicates(spec, replicates, seed_value, steps_value, out, executor, workers,
+                        figure_format, quiet)
+        return
     try:
         with progress(f"{spec.name} seed {seed_shown}", "steps", quiet) as update:
             # Notes wait for the first step: a problem found while the run is built (a graph
             # file, memory) must still be the only line printed.
             result = kind.simulate(spec, seed=seed_value, steps=steps_value,
                                    progress=_after_notes(notes, update))
-        paths = result.save(target)
+        paths = result.save(target, figure_format)
     except ScenarioError as exc:  # found while building (e.g. memory, graph file)
         fail(exc)
     except OSError as exc:  # the results folder cannot be written
@@ -128,6 +157,91 @@ def run(
     )
 
 
+#: Figure formats of ``--format``.
+FIGURE_FORMATS = ("png", "svg", "pdf")
+
+
+def _run_replicates(spec: Any, n: int, seed: int | None, steps: int | None, out: Path | None,
+                    executor: str, workers: int | None, figure_format: str,
+                    quiet: bool) -> None:
+    """``minders run --replicates N``: the runs, the fan chart and the summary with intervals."""
+    import matplotlib.pyplot as plt
+
+    from minders.experiments.replicates import run_replicates
+    from minders.result import atomic_path
+
+    target = out if out is not None else Path("results") / f"{spec.name}-replicates"
+    if target.exists() and not target.is_dir():
+        fail(ScenarioError("--out", str(target), "a folder for the results, not a file"))
+    try:
+        with user_errors(), progress(f"{spec.name} x {n} replicates", "runs", quiet,
+                                     rate=True) as update:
+            reps = run_replicates(spec, n, seed, steps, out=target, executor=executor,
+                                  workers=workers, progress=update)
+        figure = target / f"fan.{figure_format}"
+        fig = reps.figure()
+        with atomic_path(figure) as tmp:
+            fig.savefig(tmp, dpi=120, format=figure_format)
+        plt.close(fig)
+    except KeyboardInterrupt:
+        say("interrupted", f"finished replicates are saved in {target}; run the same command "
+            "again to resume")
+        raise typer.Exit(130) from None
+    if quiet:
+        return
+    console().print(replicates_table(reps))
+    report = reps.report
+    done = (f"{report.ran:,} runs in {report.seconds:.1f} s on {report.executor} x "
+            f"{report.workers}" if report.ran else f"all {report.total:,} runs were saved already")
+    console().print(
+        f"{done}. Results: {target} (runs/, records/, manifest.json; "
+        f"'minders results {target}' reads it), figure: {figure}",
+        highlight=False, markup=False, soft_wrap=True,
+    )
+
+
+def replicates_table(reps: Any, confidence: float = 0.95) -> Table:
+    """Each metric of the replicates with its interval, its method and its spread over runs."""
+    import math
+
+    from minders.cli._console import fitting
+    from minders.formatting import format_number
+
+    summary = reps.summary(confidence)
+    title = Text(f"{reps.scenario.name}: {reps.n} replicates (base seed {reps.seed}); "
+                 f"estimate [{round(100 * confidence)}% interval]")
+
+    def number(value: float) -> str:
+        return "not reached" if math.isinf(value) else format_number(value, 4)
+
+    rows = []
+    for metric, row in summary.iterrows():
+        interval = ("" if math.isnan(row["low"]) or row["low"] == row["high"] == row["estimate"]
+                    else f"[{number(row['low'])}, {number(row['high'])}]")
+        notes = []
+        if "never" in row.index and not math.isnan(row.get("never", math.nan)):
+            notes.append(f"never in {100 * row['never']:.0f}% of runs")
+        if "q50" in row.index and not math.isnan(row.get("q50", math.nan)):
+            notes.append("runs 10/50/90%: " + "/".join(number(row[q]) for q in
+                                                       ("q10", "q50", "q90")))
+        label = {"kaplan-meier median": "median", "wilson": "share"}.get(row["method"], "mean")
+        rows.append((str(metric), label, number(row["estimate"]), interval, row["method"],
+                     "; ".join(notes)))
+    wide = Table(title=title)
+    for name in ("metric", "", "estimate", "interval", "method", "notes"):
+        wide.add_column(name, justify="right" if name in ("estimate", "interval") else "left")
+    # Narrow terminals and pipes: two columns, the value's words wrap but are never cut.
+    narrow = Table(title=title)
+    narrow.add_column("metric", overflow="fold")
+    narrow.add_column(Text("estimate [interval], method; notes"))
+    for cells in rows:
+        wide.add_row(*(Text(c) for c in cells))
+        text = f"{cells[1]} {cells[2]} {cells[3]}".rstrip() + f", {cells[4]}"
+        narrow.add_row(Text(cells[0]), Text(text + (f"; {cells[5]}" if cells[5] else "")))
+    layouts = [wide, narrow]
+    return fitting(*layouts)
+
+
 def _after_notes(notes: list[str], update: Callable[[int, int], None]
                  ) -> Callable[[int, int], None]:
     """``update``, printing ``notes`` (once) before its first call."""
@@ -141,15 +255,38 @@ def _after_notes(notes: list[str], update: Callable[[int, int], None]
 
 
 def summary_table(result) -> Table:
-    """The result's summary as a Rich table (integers with separators, rates to 4 digits)."""
+    """The result's summary as a Rich table (integers with separators, rates to 4 digits).
+
+    A tier per row where that fits the terminal; else a measure per row and a
+    tier per column; else one row per value, so no cell is ever cut (``posi…``).
+    """
+    from minders.cli._console import fitting
+
     summary = result.summary()
-    table = Table(title=f"{result.scenario.name}: {result.steps:,} steps, seed {result.seed}")
-    table.add_column(str(summary.index.name or ""), no_wrap=True)
-    for name in summary.columns:
-        table.add_column(HEADERS.get(name, name.replace("_", " ")), justify="right")
-    for index, row in summary.iterrows():
-        table.add_row(str(index), *(format_measure(value) for value in row))
-    return table
+    title = Text(f"{result.scenario.name}: {result.steps:,} steps, seed {result.seed}")
+    headers = [HEADERS.get(name, name.replace("_", " ")) for name in summary.columns]
+    cells = {index: [format_measure(value) for value in row] for index, row in summary.iterrows()}
+    wide = Table(title=title)
+    wide.add_column(str(summary.index.name or ""), no_wrap=True)
+    for header in headers:
+        wide.add_column(header, justify="right")
+    for index, row in cells.items():
+        wide.add_row(Text(str(index)), *row)
+    transposed = Table(title=title)
+    transposed.add_column("")
+    for index in cells:
+        transposed.add_column(Text(str(index)), justify="right")
+    for k, header in enumerate(headers):
+        transposed.add_row(header, *(row[k] for row in cells.values()))
+    long = Table(title=title)
+    long.add_column(str(summary.index.name or ""), overflow="fold")
+    long.add_column("measure", overflow="fold")
+    long.add_column("value", justify="right")
+    for index, row in cells.items():
+        for k, header in enumerate(headers):
+            long.add_row(Text(str(index)) if k == 0 else "", header, row[k],
+                         end_section=k == len(headers) - 1)
+    return fitting(wide, transposed, long)
 
 
 def validate(scenario: ScenarioPath, set_: SetOption = None) -> None:

@@ -31,6 +31,7 @@ from minders.dashboard.charts import (  # noqa: E402
     NetworkView,
     TimeCharts,
 )
+from minders.dashboard.compare import MAX_PAIRS  # noqa: E402
 from minders.dashboard.experiments_tab import ExperimentsTab  # noqa: E402
 from minders.dashboard.export import figure_png, records_parquet  # noqa: E402
 from minders.dashboard.server import (  # noqa: E402, F401 (free_port, make_server: old home)
@@ -157,11 +158,21 @@ class DashboardApp:
         self.compare_note = _html("", sizing_mode="stretch_width")
         self.compare_table = _html("", sizing_mode="stretch_width")
 
+        self.pairs_input = pn.widgets.IntInput(label="replicate pairs", value=10, start=2,
+                                               end=MAX_PAIRS, width=130)
+        self.pairs_button = pn.widgets.Button(
+            **label("Run replicates", "light"), width=140, css_classes=["mf-pairs"],
+            description="Run baseline and variant with this many seeds each (pair r shares "
+            "its seed) and show the mean paired difference with its 95% interval.")
+        self.pairs_button.on_click(self._guard(self._on_pairs))
+        self.pairs_table = _html("", sizing_mode="stretch_width")
         self.compare_body = pn.Column(
             pn.Row(*(pn.pane.Bokeh(f, sizing_mode="stretch_width")
                      for f in self.compare_charts.figures[:2]), sizing_mode="stretch_width"),
             pn.pane.Bokeh(self.compare_charts.discontent, sizing_mode="stretch_width"),
-            self.compare_table, sizing_mode="stretch_width", visible=False)
+            self.compare_table,
+            pn.Row(self.pairs_input, self.pairs_button, styles={"align-items": "flex-end"}),
+            self.pairs_table, sizing_mode="stretch_width", visible=False)
         toolbar = pn.Row(
             self.run_button, self.step_button, self.reset_button, self.seed, self.speed,
             self.pin_button, self.status_pane, sizing_mode="stretch_width",
@@ -384,6 +395,18 @@ class DashboardApp:
             state.reset()
         self._refresh(force=True)
 
+    def _on_pairs(self, _event: Any) -> None:
+        """K replicate pairs of baseline and variant: the paired difference with its interval."""
+        from minders.dashboard.compare import paired_replicates
+
+        state = self.state
+        if not state.comparing or not state.valid:
+            return
+        self.pairs_table.object = views.pairs_html(None)  # "running" while it works
+        table = paired_replicates(state.baseline, state.scenario, int(self.pairs_input.value),
+                                  seed=state.scenario.run.seed, steps=state.steps)
+        self.pairs_table.object = views.pairs_html(table)
+
     def _tick(self) -> None:
         state = self.state
         if not state.playing:
@@ -488,6 +511,7 @@ class DashboardApp:
         if not state.comparing:
             self.compare_note.object = views.COMPARE_INTRO
             self.compare_table.object = ""
+            self.pairs_table.object = ""
             return
         self.compare_note.object = views.compare_note_html(
             state.overrides(), state.scenario.run.seed, state.steps)

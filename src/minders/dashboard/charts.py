@@ -28,10 +28,10 @@ from bokeh.plotting import figure
 
 from minders.codes import STATUS_NAMES
 from minders.dashboard.views import STATUS_COLORS
+from minders.formatting import TIER_COLOURS, tier_colour
 
-#: Tier colours (Tableau 10, colour-blind friendlier than the Bokeh default).
-TIER_COLORS = ("#4e79a7", "#f28e2b", "#e15759", "#76b7b2", "#59a14f", "#edc948",
-               "#b07aa1", "#ff9da7", "#9c755f", "#bab0ac")
+#: Tier colours: the same palette as the command line's figures.
+TIER_COLORS = TIER_COLOURS
 #: Shock kinds' colours on the timeline.
 SHOCK_COLORS = {"legitimacy": "#e15759", "detection": "#4e79a7", "opportunity": "#59a14f",
                 "pull": "#f28e2b", "info_ops": "#b07aa1"}
@@ -39,8 +39,8 @@ CHART_HEIGHT = 250
 
 
 def tier_color(k: int) -> str:
-    """Colour of the ``k``-th tier."""
-    return TIER_COLORS[k % len(TIER_COLORS)]
+    """Colour of the ``k``-th tier (:func:`minders.formatting.tier_colour`)."""
+    return tier_colour(k)
 
 
 def _style(fig: Any, title: str | None = None) -> Any:

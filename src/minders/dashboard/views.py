@@ -207,6 +207,35 @@ def comparison_html(table: pd.DataFrame) -> str:
             f"</tr></thead><tbody>{body}</tbody></table>")
 
 
+def pairs_html(table: pd.DataFrame | None) -> str:
+    """The paired differences of K replicate pairs with their intervals (None: running).
+
+    Examples
+    --------
+    >>> t = pd.DataFrame({"outcome": ["cascade"], "baseline": [0.2], "variant": [0.5],
+    ...                   "difference": [0.3], "low": [0.1], "high": [0.5], "pairs": [10]})
+    >>> "[0.1, 0.5]" in pairs_html(t)
+    True
+    """
+    if table is None:
+        return '<div class="minders-box minders-info">Running the replicate pairs…</div>'
+    if table.empty:
+        return ""
+    level = 95
+    body = "".join(
+        f"<tr><td>{html.escape(str(r.outcome)).replace('_', ' ')}</td>"
+        + "".join(f"<td>{format_measure(v)}</td>" for v in (r.baseline, r.variant,
+                                                            r.difference))
+        + f"<td>[{format_measure(r.low)}, {format_measure(r.high)}]</td></tr>"
+        for r in table.itertuples())
+    pairs = int(table["pairs"].iloc[0])
+    return ('<table class="minders-numbers" id="minders-pairs"><caption>'
+            f"{pairs} replicate pairs with common random numbers: means and the mean paired "
+            f"difference (variant - baseline) with its {level}% t interval</caption><thead><tr>"
+            "<th>outcome</th><th>baseline</th><th>variant</th><th>difference</th>"
+            f"<th>{level}% interval</th></tr></thead><tbody>{body}</tbody></table>")
+
+
 def legend_html() -> str:
     """The one legend of the status charts (loyal is the rest of each bar)."""
     swatches = " ".join(

@@ -31,12 +31,13 @@ runs of five years; a smaller one, with the scenario kind's default metrics:
 """
 
 from minders.experiments.design import Sweep, build_sweep
+from minders.experiments.replicates import Replicates, run_replicates
 from minders.experiments.schema import Experiment, load_experiment, validate_experiment
 from minders.experiments.store import load_records, load_results
 from minders.experiments.summary import summarize
 from minders.experiments.sweep import run_sweep
 
 __all__ = [
-    "Experiment", "Sweep", "build_sweep", "load_experiment", "load_records", "load_results",
-    "run_sweep", "summarize", "validate_experiment",
+    "Experiment", "Replicates", "Sweep", "build_sweep", "load_experiment", "load_records",
+    "load_results", "run_replicates", "run_sweep", "summarize", "validate_experiment",
 ]

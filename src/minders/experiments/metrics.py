@@ -145,6 +145,25 @@ class Metric(BaseModel):
     summary: ClassVar[str] = ""
     #: Whether the metric counts per year (needs ``steps_per_year()``).
     per_year: ClassVar[bool] = False
+    #: What it measures, which decides its interval (:mod:`minders.experiments.intervals`):
+    #: probability, count, size, time, continuous or constant.
+    quantity: ClassVar[str] = "continuous"
+
+    def unit(self, scenario: Any, steps: int) -> float | None:
+        """Value of one event in a run (counts and sizes; None for other quantities).
+
+        A yearly count of zero events still has an upper bound: it needs what
+        one event is worth (``1 / years``; over positions for a rate).
+
+        Examples
+        --------
+        >>> from minders.scenario import Scenario
+        >>> s = Scenario.model_validate({"run": {"steps_per_year": 52}, "tiers": {
+        ...     "w": {"size": 100, "minded_by": "m", "span": 10}, "m": {"size": "auto"}}})
+        >>> DefectionRate(tier="w").unit(s, 104)
+        0.005
+        """
+        return None
 
     @property
     def label(self) -> str:
@@ -152,6 +171,16 @@ class Metric(BaseModel):
         if self.name:
             return self.name
         return self.kind + ("_" + "+".join(self.tier) if self.tier else "")
+
+    def measures(self) -> str:
+        """The quantity this metric measures (one of ``intervals.QUANTITIES``).
+
+        Examples
+        --------
+        >>> Cascade().measures(), Total(column="arrests").measures()
+        ('probability', 'count')
+        """
+        return self.quantity
 
     def compute(self, view: RunView) -> float:  # pragma: no cover - abstract
         """The metric's value for one run."""
@@ -178,10 +207,15 @@ class Defections(Metric):
 
     kind: Literal["defections"] = "defections"
     summary: ClassVar[str] = "total defections over the run"
+    quantity: ClassVar[str] = "count"
 
     def compute(self, view: RunView) -> float:
         """Sum of the ``defections`` flow."""
         return float(view.series("defections", self.tier).sum())
+
+    def unit(self, scenario: Any, steps: int) -> float | None:
+        """One defection."""
+        return 1.0
 
 
 class DefectionsPerYear(Metric):
@@ -189,11 +223,17 @@ class DefectionsPerYear(Metric):
 
     kind: Literal["defections_per_year"] = "defections_per_year"
     summary: ClassVar[str] = "defections per year (count)"
+    quantity: ClassVar[str] = "count"
     per_year: ClassVar[bool] = True
 
     def compute(self, view: RunView) -> float:
         """Total defections divided by the run's length in years."""
         return float(view.series("defections", self.tier).sum() / view.years)
+
+    def unit(self, scenario: Any, steps: int) -> float | None:
+        """One defection over the run's years."""
+        per_year = scenario.steps_per_year()
+        return per_year / steps if per_year else None
 
 
 class DefectionRate(Metric):
@@ -201,12 +241,20 @@ class DefectionRate(Metric):
 
     kind: Literal["defection_rate"] = "defection_rate"
     summary: ClassVar[str] = "defections per year / positions (share of the tiers per year)"
+    quantity: ClassVar[str] = "count"
     per_year: ClassVar[bool] = True
 
     def compute(self, view: RunView) -> float:
         """Defections per year over positions."""
         total = view.series("defections", self.tier).sum()
         return float(total / view.years / view.positions(self.tier))
+
+    def unit(self, scenario: Any, steps: int) -> float | None:
+        """One defection over the run's years and the pooled positions."""
+        per_year = scenario.steps_per_year()
+        sizes = scenario.tier_sizes()
+        positions = sum(sizes[t] for t in (self.tier or sizes) if t in sizes)
+        return per_year / steps / positions if per_year and positions else None
 
 
 class PeakSurpriseGap(Metric):
@@ -229,10 +277,15 @@ class CascadeSize(Metric):
     kind: Literal["cascade_size"] = "cascade_size"
     window: int = Field(4, ge=1, le=kinds.MAX_STEPS, description="Steps in the moving window.")
     summary: ClassVar[str] = "most defections in any `window` consecutive steps (default 4)"
+    quantity: ClassVar[str] = "size"
 
     def compute(self, view: RunView) -> float:
         """Maximum of the moving sum of defections."""
         return float(_moving_sum(view.series("defections", self.tier), self.window).max(initial=0))
+
+    def unit(self, scenario: Any, steps: int) -> float | None:
+        """One defection."""
+        return 1.0
 
 
 class _CascadeRule(Metric):
@@ -256,6 +309,7 @@ class Cascade(_CascadeRule):
     kind: Literal["cascade"] = "cascade"
     summary: ClassVar[str] = ("1 if >= `threshold` (0.01) of positions defect within `window` "
                               "steps, else 0")
+    quantity: ClassVar[str] = "probability"
 
     def compute(self, view: RunView) -> float:
         """Indicator of a cascade."""
@@ -267,6 +321,7 @@ class TimeToCascade(_CascadeRule):
 
     kind: Literal["time_to_cascade"] = "time_to_cascade"
     summary: ClassVar[str] = "first step a cascade completes; `steps` if none (censored)"
+    quantity: ClassVar[str] = "time"
 
     def compute(self, view: RunView) -> float:
         """Step index of the first cascade, censored at the horizon."""
@@ -279,6 +334,7 @@ class SurveillanceHeadcount(Metric):
 
     kind: Literal["surveillance_headcount"] = "surveillance_headcount"
     summary: ClassVar[str] = "positions in minder tiers (a design quantity, same every run)"
+    quantity: ClassVar[str] = "constant"
 
     def compute(self, view: RunView) -> float:
         """Sum of the sizes of the minder tiers."""
@@ -292,6 +348,7 @@ class SurveillanceShare(Metric):
 
     kind: Literal["surveillance_share"] = "surveillance_share"
     summary: ClassVar[str] = "positions in minder tiers / all positions"
+    quantity: ClassVar[str] = "constant"
 
     def compute(self, view: RunView) -> float:
         """Headcount over population."""
@@ -359,10 +416,23 @@ class Total(_ColumnMetric):
 
     kind: Literal["total"] = "total"
     summary: ClassVar[str] = "sum over steps of `column` (e.g. arrests, purges)"
+    quantity: ClassVar[str] = "count"
 
     def compute(self, view: RunView) -> float:
         """Sum over steps."""
         return float(self.values(view).sum())
+
+    def unit(self, scenario: Any, steps: int) -> float | None:
+        """One event of a count column (None for a ratio column, summed as a continuous value)."""
+        from minders.records import RATE_COLUMNS
+
+        return None if self.column in RATE_COLUMNS else 1.0
+
+    def measures(self) -> str:
+        """A count, except the sum of a ratio column (a continuous value)."""
+        from minders.records import RATE_COLUMNS
+
+        return "continuous" if self.column in RATE_COLUMNS else "count"
 
 
 class Peak(_ColumnMetric):
@@ -441,6 +511,7 @@ class Uprising(_ShareRule):
     )
     summary: ClassVar[str] = ("1 if more than `threshold` (0.1) of positions are active or "
                               "defected at some step, else 0")
+    quantity: ClassVar[str] = "probability"
 
     def compute(self, view: RunView) -> float:
         """Indicator of a share above the threshold."""

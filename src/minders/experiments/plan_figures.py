@@ -43,7 +43,8 @@ def cost_curve(result: PlanResult) -> Figure:
                     fmt="o", ms=3, color=colour, alpha=0.35, elinewidth=0.8)
         frontier = rows.sort_values(["headcount", "ucb_line"])
         best = np.minimum.accumulate(frontier["ucb_line"].to_numpy())
-        ax.step(frontier["headcount"], best, where="post", color=colour, label=label)
+        ax.step(frontier["headcount"], best, where="post", color=colour, label=label,
+                linestyle=("-", "--", "-.", ":")[k % 4], alpha=0.9)
     for target in result.settings.get("targets", []):
         ax.axhline(target, color="grey", linestyle="--", linewidth=0.8)
         chosen = result.cheapest(target)
@@ -61,5 +62,7 @@ def cost_curve(result: PlanResult) -> Figure:
     level = round(100 * result.settings.get("confidence", 0.95))
     ax.set_title(f"cost of surveillance: line = lowest {level}% upper bound reachable with that "
                  "many minders; star = plan", fontsize=9)
-    ax.legend(fontsize=8)
+    # Below the axes: a legend inside would sit on designs or on the frontier.
+    ax.legend(fontsize=8, loc="upper center", bbox_to_anchor=(0.5, -0.13), ncol=2,
+              frameon=False)
     return fig

@@ -18,6 +18,7 @@ that would otherwise show up as spurious sensitivity (set
 
 from __future__ import annotations
 
+import math
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
@@ -62,6 +63,46 @@ class Sensitivity:
     indices: pd.DataFrame
     second_order: pd.DataFrame | None
     confidence: float
+    samples: int | None = None
+
+    def too_few_samples(self) -> pd.DataFrame:
+        """Sobol rows that need a larger design, with the samples that would do.
+
+        A row needs more when ``ST > 1`` or ``S1 < 0`` (shares of variance lie in
+        ``[0, 1]``), or when an interval is wider than its index (``2 conf >
+        index``: the sign and size are not known). Bootstrap half-widths shrink
+        as ``1 / sqrt(samples)``, so ``needed_samples`` is the power of two that
+        brings the widest half-width to ``max(index / 2, 0.05)`` (Saltelli et
+        al. 2010). Empty for Morris.
+
+        Examples
+        --------
+        >>> table = pd.DataFrame({"metric": ["m", "m"], "parameter": ["a", "b"],
+        ...     "S1": [0.5, 0.2], "S1_conf": [0.05, 0.05],
+        ...     "ST": [0.6, 1.29], "ST_conf": [0.05, 1.6]})
+        >>> Sensitivity("sobol", table, None, 0.95, samples=64).too_few_samples()[
+        ...     ["parameter", "needed_samples"]].values.tolist()
+        [['b', 1024]]
+        """
+        columns = ["metric", "parameter", "S1", "S1_conf", "ST", "ST_conf", "needed_samples"]
+        if self.method != "sobol":
+            return pd.DataFrame(columns=columns)
+        table = self.indices.copy()
+        need = np.zeros(len(table), dtype=bool)
+        ratio = np.ones(len(table))
+        for value, conf in (("S1", "S1_conf"), ("ST", "ST_conf")):
+            index = table[value].to_numpy(dtype=float)
+            half = np.nan_to_num(table[conf].to_numpy(dtype=float), nan=np.inf)
+            need |= (2 * half > np.abs(index)) | (index > 1) | (index < 0)
+            target = np.maximum(np.minimum(np.abs(index), 1.0) / 2, 0.05)
+            ratio = np.maximum(ratio, (half / target) ** 2)
+        if self.samples:
+            wanted = np.where(np.isfinite(ratio), self.samples * ratio, np.nan)
+            table["needed_samples"] = [
+                int(2 ** math.ceil(math.log2(w))) if math.isfinite(w) else None for w in wanted]
+        else:
+            table["needed_samples"] = None
+        return table.loc[need, columns]
 
     def out_of_range(self) -> pd.DataFrame:
         """Sobol rows whose ``S1`` or ``ST`` lies outside ``[0, 1]`` beyond its interval.
@@ -188,6 +229,7 @@ def analyze(
     return Sensitivity(
         method=method, indices=pd.DataFrame(rows),
         second_order=pd.DataFrame(pairs) if pairs else None, confidence=confidence,
+        samples=manifest["experiment"]["design"].get("samples"),
     )
 
 
@@ -247,5 +289,5 @@ def sensitivity_figure(sensitivity: Sensitivity) -> Figure:
         ax.invert_yaxis()
         ax.axvline(0, color="black", linewidth=0.6)
         ax.set_title(f"{metric} ({sensitivity.method}; bars: {level}% intervals)", fontsize=10)
-        ax.legend(fontsize=7, loc="lower right")
+        ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1.0), frameon=False)
     return fig

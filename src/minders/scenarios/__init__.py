@@ -24,14 +24,14 @@ from typing import Literal
 
 from minders.errors import ScenarioError
 
-Collection = Literal["scenarios", "experiments"]
+Collection = Literal["scenarios", "experiments", "calibrations"]
 _SUFFIXES = (".toml", ".yaml", ".yml")
 
 
 def folder(collection: Collection = "scenarios") -> Path:
     """The folder that holds the bundled files of ``collection``."""
     root = Path(str(files(__name__)))
-    return root if collection == "scenarios" else root / "experiments"
+    return root if collection == "scenarios" else root / collection
 
 
 def names(collection: Collection = "scenarios") -> list[str]:
@@ -52,7 +52,7 @@ def path(name: str, collection: Collection = "scenarios") -> Path:
         candidate = folder(collection) / f"{stem}{suffix}"
         if candidate.is_file():
             return candidate
-    what = "scenario" if collection == "scenarios" else "experiment"
+    what = collection[:-1]
     raise ScenarioError(
         what, name, f"an existing {what} file or the name of a bundled one "
         f"({', '.join(names(collection))})",
@@ -68,7 +68,7 @@ def resolve(reference: str | Path, collection: Collection = "scenarios",
     reference : str or Path
         A path (absolute, or relative to ``relative_to`` or the working folder)
         or the name of a bundled file, with or without its suffix.
-    collection : {"scenarios", "experiments"}
+    collection : {"scenarios", "experiments", "calibrations"}
         Where bundled names are looked up.
     relative_to : Path, optional
         Folder that relative paths start from (an experiment file's folder).
@@ -86,5 +86,5 @@ def resolve(reference: str | Path, collection: Collection = "scenarios",
     name = str(reference)  # a Path too: the command line hands its arguments over as paths
     if "/" not in name and "\\" not in name:
         return path(name, collection)
-    what = "scenario" if collection == "scenarios" else "experiment"
+    what = collection[:-1]
     raise ScenarioError(what, str(reference), f"an existing {what} file")
