@@ -163,3 +163,16 @@ def test_the_report_of_a_plan(tmp_path):
     assert export.exit_code == 0, export.output
     pd.testing.assert_frame_equal(pd.read_csv(tmp_path / "x" / "choices.csv"),
                                   pd.read_csv(out / "choices.csv"))
+
+
+def test_the_report_of_replicates(tmp_path):
+    out = tmp_path / "reps"
+    result = runner.invoke(app, ["run", "overseas_workers", "--steps", "10",
+                                 "--replicates", "3", "--executor", "serial",
+                                 "--quiet", "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    html, parsed = report(out, tmp_path)
+    assert_self_contained(html, parsed)
+    assert "3 of 3 runs are saved (1 point); the sweep is complete." in html
+    assert re.search(r"\S+: mean [-0-9.,e]+(, 95% interval \[[^]]+\])? over 3 replicates\.",
+                     html)

@@ -390,7 +390,7 @@ def sweep_findings(table: pd.DataFrame, parameters: list[str], metrics: list[str
     from scipy import stats
 
     points = len(table)
-    found = [f"{done:,} of {runs:,} runs are saved ({points:,} points); "
+    found = [f"{done:,} of {runs:,} runs are saved ({points:,} point{'' if points == 1 else 's'}); "
              + ("the sweep is complete." if done >= runs else
                 "the sweep is incomplete: rerun it to finish.")]
     if points == 0:
@@ -410,6 +410,12 @@ def sweep_findings(table: pd.DataFrame, parameters: list[str], metrics: list[str
                 + ("their 95% intervals do not overlap." if apart else
                    "their 95% intervals overlap, so more replicates are needed to tell them "
                    "apart."))
+        elif points == 1:  # replicates of one scenario (minders run --replicates)
+            low, high = table[f"{metric}_low"].iloc[0], table[f"{metric}_high"].iloc[0]
+            interval = (f", 95% interval [{format_number(low)}, {format_number(high)}]"
+                        if np.isfinite(low) and np.isfinite(high) else "")
+            found.append(f"{metric}: mean {format_number(means.iloc[0])}{interval} over "
+                         f"{int(table['n'].iloc[0]):,} replicates.")
         else:
             found.append(f"{metric} is {format_number(means.iloc[0])} at every point.")
         numeric = [p for p in parameters if pd.api.types.is_numeric_dtype(table[p])]
