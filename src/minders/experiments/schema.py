@@ -357,14 +357,24 @@ def load_experiment(path: str | Path) -> Experiment:
     >>> e.design.method, Path(e.scenario).name
     ('grid', 'overseas_workers.toml')
     """
+    data, _ = read_with_scenario(path, "experiments")
+    return validate_experiment(data)
+
+
+def read_with_scenario(path: str | Path, collection: str) -> tuple[dict[str, Any], Path]:
+    """Read an experiment-like file (or a bundled one of ``collection``, by name).
+
+    Its ``scenario`` (a path relative to the file, or a bundled name) becomes an
+    absolute path. Returns the mapping and the file's path.
+    """
     from minders import scenarios
 
-    path = scenarios.resolve(path, "experiments")
-    data = spec_module.read_mapping(path, "experiment")
+    path = scenarios.resolve(path, collection)
+    data = spec_module.read_mapping(path, collection[:-1])
     if isinstance(data.get("scenario"), str):
         data["scenario"] = str(scenarios.resolve(data["scenario"], relative_to=path.parent)
                                .resolve())
-    return validate_experiment(data)
+    return data, path
 
 
 def validate_experiment(data: dict[str, Any]) -> Experiment:

@@ -338,13 +338,9 @@ def load_calibration(path: str | Path) -> Calibration:
     >>> c.data.dataset, Path(c.scenario).name
     ('nk_defector_arrivals_mou', 'border_history.toml')
     """
-    from minders import scenarios
+    from minders.experiments.schema import read_with_scenario
 
-    path = scenarios.resolve(path, "calibrations")
-    data = spec_module.read_mapping(path, "calibration")
-    if isinstance(data.get("scenario"), str):
-        data["scenario"] = str(scenarios.resolve(data["scenario"], relative_to=path.parent)
-                               .resolve())
+    data, path = read_with_scenario(path, "calibrations")
     data["folder"] = str(path.parent.resolve())
     return validate_calibration(data)
 
