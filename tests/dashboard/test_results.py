@@ -94,3 +94,29 @@ def test_guess_prefers_dotted_paths_then_few_valued_numbers():
     frame = pd.DataFrame({"span": [1, 1, 2, 2, 3, 3], "seed": range(6),
                           "out": [0.1, 0.5, 0.2, 0.9, 0.3, 0.7]})
     assert guess_parameters(frame) == ["span"]
+
+
+def test_heatmap_cells_carry_the_interval_that_fits_the_outcome():
+    frame = pd.DataFrame({"a": [1] * 12 + [2] * 12, "b": [0] * 24,
+                          "cascade": [0] * 12 + [1] * 3 + [0] * 9,
+                          "defections": [0] * 12 + [2, 3, 1, 0, 4, 2, 3, 1, 0, 2, 3, 2]})
+    cascades = heatmap_table(frame, "a", "b", "cascade", quantity="probability")
+    none = cascades[cascades["a"] == 1].iloc[0]
+    assert none["value"] == 0 and none["low"] == 0 and 0.2 < none["high"] < 0.3  # Wilson, 0/12
+    counts = heatmap_table(frame, "a", "b", "defections", quantity="count")
+    assert counts[counts["a"] == 1]["low"].item() == 0.0  # never below zero
+    assert (counts["high"] > counts["value"]).all()
+    spread = heatmap_table(frame, "a", "b", "defections", "std")
+    assert spread["low"].isna().all()  # only a mean gets an interval
+
+
+def test_outcomes_know_what_they_measure(tmp_path):
+    import json
+
+    (tmp_path / "runs").mkdir()
+    pd.DataFrame({"model.fear": [0.1, 0.2], "cascade": [0.0, 1.0]}).to_parquet(
+        tmp_path / "runs" / "part-0.parquet")
+    (tmp_path / "manifest.json").write_text(json.dumps({
+        "parameters": {"model.fear": ["model.fear"]}, "metrics": ["cascade"],
+        "experiment": {"metrics": [{"kind": "cascade", "name": "cascade"}]}}))
+    assert load_results(tmp_path).quantities == {"cascade": "probability"}

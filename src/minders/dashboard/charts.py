@@ -28,7 +28,7 @@ from bokeh.plotting import figure
 
 from minders.codes import STATUS_NAMES
 from minders.dashboard.views import STATUS_COLORS
-from minders.formatting import TIER_COLOURS, tier_colour
+from minders.formatting import TIER_COLOURS, format_number, tier_colour
 
 #: Tier colours: the same palette as the command line's figures.
 TIER_COLORS = TIER_COLOURS
@@ -556,11 +556,12 @@ class HeatmapView:
     """An outcome over two varied parameters of an experiment."""
 
     def __init__(self) -> None:
-        self.source = ColumnDataSource({k: [] for k in ("x", "y", "value", "n")})
+        self.source = ColumnDataSource({k: [] for k in ("x", "y", "value", "n", "interval")})
         self.mapper = LinearColorMapper(palette=Viridis256, low=0, high=1)
         fig = figure(height=460, sizing_mode="stretch_width", x_range=[], y_range=[],
                      tools="hover,save", tooltips=[("x", "@x"), ("y", "@y"),
                                                    ("value", "@value{0.[0000]}"),
+                                                   ("95% interval", "@interval"),
                                                    ("runs", "@n")])
         _style(fig, "Experiment")
         fig.rect("x", "y", width=1, height=1, source=self.source,
@@ -586,7 +587,17 @@ class HeatmapView:
             "x": [_fmt(v) for v in table[x]] if len(table) else [],
             "y": [_fmt(v) for v in table[y]] if len(table) else [],
             "value": values.tolist(), "n": table["n"].astype(int).tolist() if len(table) else [],
+            "interval": [_interval(low, high) for low, high in
+                         zip(table.get("low", []), table.get("high", []), strict=True)]
+            if len(table) else [],
         }
+
+
+def _interval(low: float, high: float) -> str:
+    """A cell's interval for the hover text ('' where the statistic has none)."""
+    if not (np.isfinite(low) and np.isfinite(high)):
+        return ""
+    return f"{format_number(low)} to {format_number(high)}"
 
 
 def _fmt(value: Any) -> str:

@@ -87,5 +87,6 @@ class ExperimentsTab:
         x, y, outcome = self.x.value, self.y.value, self.outcome.value
         if not x or not y or not outcome:
             return
-        table = heatmap_table(exp.runs, x, y, outcome, self.statistic.value)
+        table = heatmap_table(exp.runs, x, y, outcome, self.statistic.value,
+                              exp.quantities.get(outcome, "continuous"))
         self.heatmap.update(table, x, y, outcome, self.statistic.value)

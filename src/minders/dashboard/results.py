@@ -15,6 +15,7 @@ import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 #: Columns that identify a run rather than describe it.
@@ -41,6 +42,9 @@ class ExperimentResults:
         Parquet parts read.
     skipped : list of str
         Parts (relative paths) that could not be read, with why.
+    quantities : dict of str to str
+        What each outcome measures (``probability``, ``count``, ...; see
+        :mod:`minders.experiments.intervals`), from the experiment's metrics.
     """
 
     directory: Path
@@ -49,6 +53,7 @@ class ExperimentResults:
     outcomes: list[str]
     files: int = 0
     skipped: list[str] = field(default_factory=list)
+    quantities: dict[str, str] = field(default_factory=dict)
 
 
 def _inside(path: Path, root: Path) -> bool:
@@ -105,7 +110,21 @@ def load_results(directory: str | Path) -> ExperimentResults:
                     and pd.api.types.is_numeric_dtype(runs[c])
                     and not pd.api.types.is_bool_dtype(runs[c])]
     return ExperimentResults(directory=root, runs=runs, parameters=parameters,
-                             outcomes=outcomes, files=len(frames), skipped=skipped)
+                             outcomes=outcomes, files=len(frames), skipped=skipped,
+                             quantities=_quantities(root))
+
+
+def _quantities(root: Path) -> dict[str, str]:
+    """Metric column -> the quantity it measures, from the experiment in ``manifest.json``."""
+    from minders.experiments.metrics import parse_metric
+
+    try:
+        data = json.loads((root / "manifest.json").read_text(encoding="utf-8"))
+        specs = data["experiment"]["metrics"] or []
+        metrics = [parse_metric(dict(spec)) for spec in specs]
+    except Exception:  # a foreign or older folder: plain t intervals
+        return {}
+    return {metric.label: metric.measures() for metric in metrics}
 
 
 def _manifest(root: Path) -> dict:
@@ -145,8 +164,13 @@ def guess_parameters(runs: pd.DataFrame) -> list[str]:
 
 
 def heatmap_table(runs: pd.DataFrame, x: str, y: str, outcome: str,
-                  statistic: str = "mean") -> pd.DataFrame:
+                  statistic: str = "mean", quantity: str = "continuous") -> pd.DataFrame:
     """The outcome over two parameters: one row per (x, y) cell with the statistic and count.
+
+    With ``statistic = "mean"`` each cell also gets the 95% interval of its mean
+    that fits what the outcome measures (``quantity``: Wilson for a
+    probability, Poisson for counts, Student t otherwise; see
+    :func:`minders.experiments.intervals.interval`); other statistics get none.
 
     Parameters
     ----------
@@ -158,12 +182,14 @@ def heatmap_table(runs: pd.DataFrame, x: str, y: str, outcome: str,
         A numeric column.
     statistic : {"mean", "median", "min", "max", "std"}
         How the replicates of a cell are summarised.
+    quantity : str
+        What the outcome measures (:data:`minders.experiments.intervals.QUANTITIES`).
 
     Examples
     --------
     >>> import pandas as pd
     >>> runs = pd.DataFrame({"a": [1, 1, 2, 2], "b": [0, 0, 0, 1], "out": [1, 3, 5, 7]})
-    >>> heatmap_table(runs, "a", "b", "out")
+    >>> heatmap_table(runs, "a", "b", "out")[["a", "b", "value", "n"]]
        a  b  value  n
     0  1  0    2.0  2
     1  2  0    5.0  1
@@ -172,9 +198,17 @@ def heatmap_table(runs: pd.DataFrame, x: str, y: str, outcome: str,
     if statistic not in ("mean", "median", "min", "max", "std"):
         raise ValueError(f"statistic must be mean, median, min, max or std; got {statistic!r}")
     if runs.empty or not {x, y, outcome} <= set(runs.columns) or x == y:
-        return pd.DataFrame(columns=[x, y, "value", "n"])
+        return pd.DataFrame(columns=[x, y, "value", "n", "low", "high"])
     grouped = runs.groupby([x, y], observed=True, dropna=True)[outcome]
     table = grouped.agg([statistic, "count"]).reset_index()
     table.columns = [x, y, "value", "n"]
     table["value"] = table["value"].astype(float)
+    table["low"] = table["high"] = np.nan
+    if statistic == "mean":
+        from minders.experiments.intervals import interval
+
+        bounds = [interval(group.to_numpy(dtype=float), quantity)
+                  for _, group in grouped if len(group)]
+        table["low"] = [b.low for b in bounds]
+        table["high"] = [b.high for b in bounds]
     return table
