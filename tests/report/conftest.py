@@ -38,7 +38,7 @@ def sweep_dir(tmp_path_factory):
 
 @pytest.fixture(scope="session")
 def calibration_dir(tmp_path_factory):
-    """A tiny calibration (the one of tests/experiments/test_calibration.py), one generation, scored on 2 years."""
+    """A tiny calibration (as in tests/experiments/test_calibration.py): one generation."""
     pytest.importorskip("pyabc")
     from minders.experiments.calibration import calibrate
     from tests.experiments.test_calibration import write_case

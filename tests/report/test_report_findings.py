@@ -1,4 +1,4 @@
-"""Reports of calibration and early-warning folders: they build, load nothing, and say the numbers."""
+"""Reports of calibration and warning folders: they build, load nothing, say the numbers."""
 
 from __future__ import annotations
 
@@ -60,10 +60,10 @@ def test_calibration_sentences_follow_the_verdicts():
         "its calibrated value is in effect assumed."]
     assert "a: posterior median 0.3, 90% interval [0.2, 0.4]" in found[3]
     assert not any(s.startswith("c:") for s in found)
-    assert "worse than the naive forecast (skill -1)" in found[-1]
+    assert "worse than the naive forecast (skill -1.00)" in found[-1]
     assert "90% band covered 100%" in found[-1]
     better = calibration_findings(summary, {**scores, "crps": 1.0, "skill": 0.5}, {})
-    assert "better than the naive forecast (skill 0.5)" in better[-1]
+    assert "better than the naive forecast (skill +0.50)" in better[-1]
 
 
 def test_the_report_of_a_warning_folder(warning_dir, tmp_path):

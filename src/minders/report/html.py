@@ -553,11 +553,11 @@ def calibration_findings(summary: pd.DataFrame, scores: dict[str, Any],
     if scores:
         skill = float(scores.get("skill", float("nan")))
         verdict = ("no skill score (the naive forecast was exact)" if not np.isfinite(skill)
-                   else f"better than the naive forecast (skill {format_number(skill, 2)})"
+                   else f"better than the naive forecast (skill {skill:+.2f})"
                    if skill > 0.05 else
-                   f"worse than the naive forecast (skill {format_number(skill, 2)})"
+                   f"worse than the naive forecast (skill {skill:+.2f})"
                    if skill < -0.05 else
-                   f"about as good as the naive forecast (skill {format_number(skill, 2)})")
+                   f"about as good as the naive forecast (skill {skill:+.2f})")
         found.append(
             f"On the {int(scores['periods'])} held-out periods the forecast is {verdict}: CRPS "
             f"{format_number(scores['crps'])} against {format_number(scores['crps_naive'])} "
