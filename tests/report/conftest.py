@@ -34,3 +34,32 @@ def sweep_dir(tmp_path_factory):
     })
     run_sweep(experiment, folder, "serial")
     return folder
+
+
+@pytest.fixture(scope="session")
+def calibration_dir(tmp_path_factory):
+    """A tiny calibration (as in tests/experiments/test_calibration.py): one generation."""
+    pytest.importorskip("pyabc")
+    from minders.experiments.calibration import calibrate
+    from tests.experiments.test_calibration import write_case
+
+    root = tmp_path_factory.mktemp("calibration")
+    path = write_case(root / "case", {"tiers.residents.border_chance": 0.01,
+                                      "shocks.0.value": 0.3, "shocks.1.value": 1.0})
+    calibrate(path, root / "out", "serial", fit_until=2007, generations=1, population=12)
+    return root / "out"
+
+
+@pytest.fixture(scope="session")
+def warning_dir(tmp_path_factory):
+    """A tiny early-warning sweep (that of tests/experiments/test_warning.py), with a survey."""
+    import copy
+
+    from tests.experiments.test_warning import WARNING, write_experiment
+
+    root = tmp_path_factory.mktemp("warning")
+    path = write_experiment(root, copy.deepcopy(WARNING))
+    result = CliRunner().invoke(app, ["warning", path, "--out", str(root / "out"),
+                                      "--executor", "serial"])
+    assert result.exit_code == 0, result.output
+    return root / "out"

@@ -2,7 +2,8 @@
 
 A ``minders run`` folder holds ``run.json`` and ``records.parquet``; a
 ``minders sweep`` (or ``sensitivity``, ``warning``) folder holds
-``manifest.json`` and ``runs/part-*.parquet``.
+``manifest.json`` and ``runs/part-*.parquet``; a ``minders calibrate``
+folder holds ``report.json``, ``summary.csv`` and ``posterior.parquet``.
 """
 
 from __future__ import annotations
@@ -15,13 +16,13 @@ import pandas as pd
 
 from minders.errors import ScenarioError
 
-Kind = Literal["run", "sweep", "plan"]
+Kind = Literal["run", "sweep", "plan", "calibration"]
 EXPECTED = ("a results folder of 'minders run' (run.json), 'minders sweep' (manifest.json) or "
-            "'minders plan' (plan.json)")
+            "'minders plan' (plan.json) or 'minders calibrate' (report.json)")
 
 
 def folder_kind(directory: str | Path) -> Kind:
-    """``"run"``, ``"sweep"`` or ``"plan"``, or a :class:`ScenarioError` naming the folder.
+    """``"run"``, ``"sweep"``, ``"plan"`` or ``"calibration"``; else a :class:`ScenarioError`.
 
     Examples
     --------
@@ -37,14 +38,20 @@ def folder_kind(directory: str | Path) -> Kind:
         return "sweep"
     if (directory / "plan.json").is_file() and (directory / "plan.parquet").is_file():
         return "plan"
+    if all((directory / name).is_file()
+           for name in ("report.json", "summary.csv", "posterior.parquet")):
+        return "calibration"
     raise ScenarioError("results", str(directory), EXPECTED)
 
 
 def metadata(directory: str | Path) -> dict[str, Any]:
-    """The folder's metadata: ``run.json`` of a run, ``manifest.json`` of a sweep."""
+    """The folder's metadata: ``run.json`` of a run, ``manifest.json`` of a sweep.
+
+    ``plan.json`` of a plan; ``report.json`` of a calibration.
+    """
     directory = Path(directory)
-    name = {"run": "run.json", "sweep": "manifest.json", "plan": "plan.json"}[
-        folder_kind(directory)]
+    name = {"run": "run.json", "sweep": "manifest.json", "plan": "plan.json",
+            "calibration": "report.json"}[folder_kind(directory)]
     return json.loads((directory / name).read_text(encoding="utf-8"))
 
 
@@ -52,7 +59,8 @@ def tables(directory: str | Path) -> dict[str, pd.DataFrame]:
     """The folder's tables by name.
 
     ``records`` of a run; ``runs`` (and ``records``) of a sweep; ``designs``
-    and ``choices`` of a plan. A sweep's records are there only when the experiment kept them
+    and ``choices`` of a plan; ``summary``, ``posterior`` and ``predictive`` of a
+    calibration. A sweep's records are there only when the experiment kept them
     (``output.records = true``).
     """
     directory = Path(directory)
@@ -62,6 +70,12 @@ def tables(directory: str | Path) -> dict[str, pd.DataFrame]:
     if kind == "plan":
         return {"designs": pd.read_parquet(directory / "plan.parquet"),
                 "choices": pd.read_csv(directory / "choices.csv")}
+    if kind == "calibration":
+        found = {"summary": pd.read_csv(directory / "summary.csv"),
+                 "posterior": pd.read_parquet(directory / "posterior.parquet")}
+        if (directory / "predictive.parquet").is_file():
+            found["predictive"] = pd.read_parquet(directory / "predictive.parquet")
+        return found
     from minders.experiments.store import load_records, load_results
 
     found = {"runs": load_results(directory)}

@@ -74,8 +74,8 @@ def render_report(directory: str | Path) -> str:
                             "'minders[report]')") from None
     directory = Path(directory)
     kind = folder_kind(directory)
-    section = {"run": _run_section, "sweep": _sweep_section, "plan": _plan_section}[kind](
-        directory)
+    section = {"run": _run_section, "sweep": _sweep_section, "plan": _plan_section,
+               "calibration": _calibration_section}[kind](directory)
     environment = jinja2.Environment(
         loader=jinja2.PackageLoader("minders.report", "templates"),
         autoescape=True, trim_blocks=True, lstrip_blocks=True,
@@ -268,13 +268,107 @@ def _analyses(directory: Path, section: Section) -> list[str]:
             _attach(section, warning / name, f"Early warning, as 'minders warning' drew it "
                     f"(warning/{name}); docs/warning.md explains the panels.")
         survey = warning / "survey_summary.csv"
-        if survey.is_file():
+        survey_table = pd.read_csv(survey) if survey.is_file() else None
+        if survey_table is not None:
             section.tables.append({"caption": "The simulated survey of those who left "
                                    "(warning/survey_summary.csv).",
-                                   "html": table_html(pd.read_csv(survey), index=False)})
+                                   "html": table_html(survey_table, index=False)})
         found.append("The folder holds an early-warning analysis ('minders warning'): its "
                      "figures are below, its tables in warning/.")
+        if (warning / "scores.csv").is_file():
+            alarms = warning / "alarms.csv"
+            found += warning_findings(pd.read_csv(warning / "scores.csv"),
+                                      pd.read_csv(alarms) if alarms.is_file() else None,
+                                      survey_table)
     return found
+
+
+def warning_findings(scores: pd.DataFrame, alarms: pd.DataFrame | None = None,
+                     survey: pd.DataFrame | None = None) -> list[str]:
+    """Sentences about an early-warning analysis, each chosen by its numbers.
+
+    Per lead, the best observable indicator and its AUC with its 95% interval
+    (better than chance only where the interval lies above one half); the
+    hidden benchmark against it; the alarm rule of the best indicator; and
+    the survey's bias.
+
+    Examples
+    --------
+    >>> scores = pd.DataFrame({"indicator": ["arrivals", "true_discontent (hidden)"],
+    ...     "statistic": ["variance", "level"], "lead": [2, 2], "auc": [0.8, 0.9],
+    ...     "auc_low": [0.6, 0.7], "auc_high": [1.0, 1.0], "hidden": [False, True]})
+    >>> warning_findings(scores)[0]  # doctest: +NORMALIZE_WHITESPACE
+    '2 steps before the cascade, the best observable indicator is arrivals (variance): AUC
+     0.8, 95% interval [0.6, 1]; it tells cascades from quiet runs better than chance.'
+    """
+    found: list[str] = []
+    hidden = scores["hidden"].astype(bool)
+    leads = sorted(scores["lead"].unique())
+    best_rows = {}
+    for lead in leads:
+        rows = scores[(scores["lead"] == lead) & ~hidden].dropna(subset=["auc"])
+        if rows.empty:
+            found.append(f"{_lead(lead)}, no observable indicator could be scored.")
+            continue
+        best = best_rows[lead] = rows.loc[rows["auc"].idxmax()]
+        low, high = float(best["auc_low"]), float(best["auc_high"])
+        verdict = ("it tells cascades from quiet runs better than chance" if low > 0.5 else
+                   "it is lower in runs that cascade (its interval lies below one half)"
+                   if high < 0.5 else
+                   "its interval includes one half, so it does no better than chance")
+        found.append(f"{_lead(lead)}, the best observable indicator is {best['indicator']} "
+                     f"({best['statistic']}): AUC {format_number(best['auc'], 2)}, 95% "
+                     f"interval [{format_number(low, 2)}, {format_number(high, 2)}]; "
+                     f"{verdict}.")
+    benchmark = scores[hidden].dropna(subset=["auc"])
+    if best_rows and not benchmark.empty:
+        lead = leads[(len(leads) - 1) // 2] if leads[(len(leads) - 1) // 2] in best_rows \
+            else next(iter(best_rows))
+        rows = benchmark[benchmark["lead"] == lead]
+        if not rows.empty:
+            top, seen = rows.loc[rows["auc"].idxmax()], best_rows[lead]
+            gap = float(top["auc"]) - float(seen["auc"])
+            apart = float(seen["auc_high"]) < float(top["auc_low"])
+            compare = ("the best observable indicator falls short of it, beyond the two "
+                       "intervals" if apart and gap > 0 else
+                       "the best observable indicator does as well" if gap <= 0 else
+                       "the best observable indicator is within the intervals of it")
+            found.append(f"The hidden benchmark ({top['indicator']}, {top['statistic']}; no "
+                         f"observer sees it) reaches AUC {format_number(top['auc'], 2)} "
+                         f"{_lead(lead).lower()}: {compare} (difference "
+                         f"{format_number(gap, 2)}).")
+    if alarms is not None and not alarms.empty and best_rows:
+        seen = best_rows[next(iter(best_rows))] if len(best_rows) == 1 else \
+            best_rows[sorted(best_rows)[(len(best_rows) - 1) // 2]]
+        rows = alarms[(alarms["indicator"] == seen["indicator"])
+                      & (alarms["statistic"] == seen["statistic"])]
+        if not rows.empty:
+            row = rows.iloc[0]
+            lead_text = ("" if not np.isfinite(float(row["median_lead"])) else
+                         f", a median {format_number(row['median_lead'])} steps ahead")
+            found.append(f"An alarm on {row['indicator']} ({row['statistic']}) at "
+                         f"{format_number(row['threshold'])} caught {int(row['hits'])} of "
+                         f"{int(row['cascades'])} cascades{lead_text}, and went off in "
+                         f"{int(row['false_alarms'])} of {int(row['quiet'])} quiet runs.")
+    if survey is not None and not survey.empty and "bias" in survey.columns:
+        for cascade, rows in survey.groupby("cascade", sort=True):
+            bias = float(rows["bias"].mean())
+            if not np.isfinite(bias):
+                continue
+            size = abs(bias)
+            way = ("matched" if size < 0.02 else "overstated" if bias > 0 else "understated")
+            runs = "runs that cascade" if str(cascade) in ("True", "1") else "quiet runs"
+            found.append(
+                f"In {runs}, the survey of those who left {way} the discontent of those who "
+                f"stayed (survey {format_number(rows['survey'].mean(), 2)} against a true "
+                f"{format_number(rows['truth'].mean(), 2)}; bias {format_number(bias, 2)}).")
+    return found
+
+
+def _lead(lead: Any) -> str:
+    lead = int(lead)
+    return ("At the cascade" if lead == 0 else
+            f"{lead} step{'' if lead == 1 else 's'} before the cascade")
 
 
 def _attach(section: Section, path: Path, caption: str) -> None:
@@ -343,6 +437,144 @@ def plan_findings(choices: pd.DataFrame, settings: dict[str, Any]) -> list[str]:
             f"{int(row['headcount']):,} minders ({format_number(100 * row['share'])}% of "
             f"positions); its mean rate is {format_number(row['rate_mean'])}.")
     return found
+
+
+# --------------------------------------------------------------------------- a calibration
+def _calibration_section(directory: Path) -> Section:
+    from minders.experiments.calibration.schema import (
+        base_scenario_data,
+        validate_calibration,
+    )
+    from minders.kinds import validate_scenario
+
+    info = metadata(directory)
+    summary = pd.read_csv(directory / "summary.csv", index_col=0)
+    manifest = directory / "calibration.json"
+    asked = (json.loads(manifest.read_text(encoding="utf-8")).get("calibration")
+             if manifest.is_file() else None)
+    calibration = None
+    if asked is not None:
+        calibration = validate_calibration({**asked, "inference": info.get("inference")
+                                            or asked.get("inference", {}),
+                                            "folder": info.get("calibration_folder")})
+    section = Section(kind="calibration", title=f"Calibration '{info.get('name', '')}'",
+                      description=calibration.description if calibration else "")
+    if calibration is not None:
+        data = calibration.data
+        where = f"file {data.file}" if data.file else f"dataset minders.data.{data.dataset}"
+        section.varied = [{"name": name, "design": prior.describe()}
+                          for name, prior in calibration.parameters.items()]
+        section.varied.append({"name": "data", "design": (
+            f"{data.value} per {data.period} from {where}"
+            + (f" (source: {data.source})" if data.source else "")
+            + (f"; fitted until {calibration.fit_until}, the rest held out"
+               if calibration.fit_until is not None else ""))})
+        try:
+            section.parameters = parameter_rows(validate_scenario(
+                base_scenario_data(calibration)))
+        except (ScenarioError, OSError):  # the base scenario file has moved: say so
+            section.description += (f"\n(The base scenario {calibration.scenario} could not "
+                                    "be read; calibrated.toml holds the fitted one.)")
+    _attach(section, directory / "pairs.png", "The posterior: each fitted parameter's "
+            "marginal and each pair's joint density (pairs.png, as 'minders calibrate' drew it).")
+    _attach(section, directory / "predictive.png", "Observed series against the posterior "
+            "predictive median and its 50% and 90% bands (predictive.png).")
+    shown = summary.rename(columns={"low_90": "90% low", "high_90": "90% high",
+                                    "status": "identified"})
+    section.tables.append({"caption": "Per fitted parameter: its prior, the posterior median "
+                           "and 90% interval, the posterior sd over the prior sd (sd_ratio; "
+                           "below 0.5 the data identify it) and the verdict (summary.csv).",
+                           "html": table_html(shown)})
+    scores = info.get("scores") or {}
+    if scores:
+        section.tables.append({"caption": "Forecast of the held-out periods: band coverage "
+                               "and CRPS against the naive forecast (last fitted value "
+                               "carried forward); skill above 0 beats it.",
+                               "html": table_html(pd.DataFrame([scores]), index=False)})
+    section.findings = calibration_findings(summary, scores, info)
+    generations = info.get("generations") or []
+    section.provenance = _provenance(info, [
+        ("seed", info.get("seed", "")),
+        ("inference", f"{len(generations)} generations, final epsilon "
+                      f"{format_number(generations[-1]['epsilon']) if generations else ''}; "
+                      f"{info.get('simulations', '')} simulations in "
+                      f"{info.get('seconds', '')} s"),
+    ])
+    section.reproduce = _reproduce(info, "calibration", directory, [
+        ("From this folder, in Python (the calibration as run is in calibration.json, its "
+         "stopping rules in report.json)",
+         "python -c " + shlex.quote(
+             "import json; from minders.experiments.calibration import calibrate; "
+             "from minders.experiments.calibration.schema import validate_calibration; "
+             f"c = json.load(open({str(directory / 'calibration.json')!r}))['calibration']; "
+             f"r = json.load(open({str(directory / 'report.json')!r})); "
+             "calibrate(validate_calibration({**c, 'inference': r['inference'], "
+             "'folder': r.get('calibration_folder')}), "
+             f"{str(directory) + '-again'!r}, 'local')")),
+    ] if asked is not None else [])
+    return section
+
+
+def calibration_findings(summary: pd.DataFrame, scores: dict[str, Any],
+                         info: dict[str, Any]) -> list[str]:
+    """Sentences about a calibration, each chosen by its posterior summary and scores.
+
+    Examples
+    --------
+    >>> summary = pd.DataFrame({"prior": ["uniform(0, 1)", "uniform(0, 2)"],
+    ...     "median": [0.3, 1.1], "low_90": [0.2, 0.1], "high_90": [0.4, 1.9],
+    ...     "sd_ratio": [0.2, 0.95], "status": ["identified", "unidentified"]},
+    ...     index=pd.Index(["a", "b"], name="parameter"))
+    >>> calibration_findings(summary, {}, {})[:2]  # doctest: +NORMALIZE_WHITESPACE
+    ['The data identify a (posterior sd at most half the prior sd).',
+     'The data say almost nothing about b: its posterior is about as wide as its prior, so
+      its calibrated value is in effect assumed.']
+    """
+    found: list[str] = []
+    by = {status: list(summary.index[summary["status"] == status])
+          for status in ("identified", "weak", "unidentified")}
+    if by["identified"]:
+        found.append(f"The data identify {_names(by['identified'])} (posterior sd at most "
+                     "half the prior sd).")
+    if by["weak"]:
+        found.append(f"The data narrow {_names(by['weak'])} only weakly (posterior sd "
+                     "between half and 0.8 of the prior sd).")
+    if by["unidentified"]:
+        verb = "its" if len(by["unidentified"]) == 1 else "their"
+        found.append(f"The data say almost nothing about {_names(by['unidentified'])}: "
+                     f"{verb} posterior is about as wide as {verb} prior, so {verb} "
+                     "calibrated value is in effect assumed.")
+    for name, row in summary.iterrows():
+        if row["status"] != "unidentified":
+            found.append(f"{name}: posterior median {format_number(row['median'])}, 90% "
+                         f"interval [{format_number(row['low_90'])}, "
+                         f"{format_number(row['high_90'])}] (prior {row['prior']}; sd ratio "
+                         f"{format_number(row['sd_ratio'], 2)}).")
+    if scores:
+        skill = float(scores.get("skill", float("nan")))
+        verdict = ("no skill score (the naive forecast was exact)" if not np.isfinite(skill)
+                   else f"better than the naive forecast (skill {skill:+.2f})"
+                   if skill > 0.05 else
+                   f"worse than the naive forecast (skill {skill:+.2f})"
+                   if skill < -0.05 else
+                   f"about as good as the naive forecast (skill {skill:+.2f})")
+        found.append(
+            f"On the {int(scores['periods'])} held-out periods the forecast is {verdict}: CRPS "
+            f"{format_number(scores['crps'])} against {format_number(scores['crps_naive'])} "
+            f"for the last fitted value carried forward; its 90% band covered "
+            f"{format_number(100 * scores['coverage_90'])}% of them and its 50% band "
+            f"{format_number(100 * scores['coverage_50'])}%.")
+    generations = info.get("generations") or []
+    if generations:
+        found.append(f"ABC-SMC ran {len(generations)} generation"
+                     f"{'' if len(generations) == 1 else 's'} ({int(info.get('simulations', 0)):,}"
+                     f" simulations); the final tolerance was "
+                     f"{format_number(generations[-1]['epsilon'])}.")
+    return found
+
+
+def _names(names: list[str]) -> str:
+    return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
 
 
 def sweep_figure(table: pd.DataFrame, parameters: list[str], metrics: list[str]) -> Any:

@@ -10,11 +10,13 @@ from __future__ import annotations
 
 import json
 import os
+import platform
 import shutil
 import tempfile
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -445,7 +447,9 @@ def save(result: CalibrationResult, problem: Problem, folder: Path) -> dict[str,
     matplotlib.use("Agg", force=False)
     import matplotlib.pyplot as plt
 
+    from minders import __version__
     from minders.experiments.calibration.report import pair_plot, predictive_plot
+    from minders.result import command_line, machine
 
     calibration = problem.calibration
     folder.mkdir(parents=True, exist_ok=True)
@@ -476,6 +480,13 @@ def save(result: CalibrationResult, problem: Problem, folder: Path) -> dict[str,
             "simulations": result.simulations,
             "seconds": round(result.seconds, 1),
             "parameters": json.loads(result.summary.to_json(orient="index")),
+            # Provenance, for 'minders report' (the calibration itself is in calibration.json).
+            "calibration_folder": calibration.folder,
+            "command": command_line(),
+            "created": datetime.now(UTC).isoformat(timespec="seconds"),
+            "machine": machine(),
+            "versions": {"minders": __version__, "python": platform.python_version(),
+                         "numpy": np.__version__},
         }
         (staging / OUTPUTS["report"]).write_text(json.dumps(report, indent=2) + "\n",
                                                  encoding="utf-8")
