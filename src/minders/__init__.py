@@ -61,8 +61,6 @@ def __getattr__(name: str) -> Any:
 
 
 __all__ = [
-    "Result", "Scenario", "ScenarioError", "Simulation", "__version__", "calibrate",
+    "Result", "Scenario", "ScenarioError", "Simulation", "__version__", "calibrate", "load",
     "load_scenario", "simulate",
-    "Result", "Scenario", "ScenarioError", "Simulation", "__version__", "load", "load_scenario",
-    "simulate",
 ]
