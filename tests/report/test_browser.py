@@ -7,7 +7,9 @@ missing browser fails the run, as for the dashboard's browser tests.
 from __future__ import annotations
 
 import os
+from pathlib import Path
 
+import numpy as np
 import pytest
 from typer.testing import CliRunner
 
@@ -72,4 +74,27 @@ def test_the_report_renders_offline_without_errors(browser, request, tmp_path, f
                                 or os.environ.get("MINDERS_UPDATE_SCREENSHOTS")):
         SCREENSHOT.parent.mkdir(parents=True, exist_ok=True)
         SCREENSHOT.write_bytes(shot)
+    elif folder == "run_dir":
+        assert looks_like(tmp_path / "report.png", SCREENSHOT)
     page.close()
+
+
+def looks_like(shot: Path, reference: Path, least: float = 0.9) -> bool:
+    """Whether a screenshot shows the reference's layout, at a coarse scale.
+
+    Both are reduced to grey 8 x 8 pixel blocks over their common height, and
+    the blocks must correlate at ``least``. Text that differs (a temporary path,
+    a date) barely moves it (0.995 measured); another report (0.31), a page
+    whose lower two thirds are lost (0.68) or one shifted by 40 pixels (0.12)
+    fall far below.
+    """
+    from matplotlib import image
+
+    def blocks(path: Path, height: int) -> np.ndarray:
+        grey = image.imread(path)[:height, :, :3].mean(axis=2)
+        h, w = (grey.shape[0] // 8) * 8, (grey.shape[1] // 8) * 8
+        return grey[:h, :w].reshape(h // 8, 8, w // 8, 8).mean(axis=(1, 3))
+
+    height = min(image.imread(shot).shape[0], image.imread(reference).shape[0])
+    a, b = blocks(shot, height), blocks(reference, height)
+    return a.shape == b.shape and float(np.corrcoef(a.ravel(), b.ravel())[0, 1]) >= least
