@@ -261,3 +261,29 @@ def test_bundled_names_resolve_from_strings_and_paths(tmp_path, monkeypatch):
         assert resolve(reference, "experiments").name == "span_sweep.toml"
     with pytest.raises(ScenarioError, match="existing experiment file"):
         resolve(Path("sub/span_sweep"), "experiments")  # a path, not a name
+
+
+def test_comment_markers_give_each_value_its_basis(tmp_path):
+    from minders.scenarios import markers
+
+    source = tmp_path / "s.toml"
+    source.write_text(
+        "[model]\n"
+        "beta = 0.5   # [assumption] weight of the signal\n"
+        "# Arrivals were 1,047 in 2019 [data: MOU table]\n"
+        "memory = 8\n"
+        "\n"
+        "# [assumption] above a blank line: not this key's\n"
+        "\n"
+        "shirk = 0.6\n"
+        "leak = 0.1   # [data: x] and [assumption]: both, so neither\n"
+        "[tiers.residents]\n"
+        'hardship = { kind = "beta", a = 2, b = 5 }   # [assumption]\n'
+        "[[shocks]]\n"
+        "value = 0.4\n"
+        "[[shocks]]\n"
+        "value = 0.5  # [data: a source]\n", encoding="utf-8")
+    assert markers(source) == {
+        "model.beta": "assumed", "model.memory": "sourced",
+        "tiers.residents.hardship": "assumed", "shocks.1.value": "sourced",
+    }

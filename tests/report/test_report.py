@@ -62,7 +62,11 @@ def test_the_report_of_a_run(run_dir, tmp_path):
                      r'<td class="value">2,000</td><td>\(required\)</td>', html)
     assert re.search(r'<tr class="changed"><td class="path">model.memory</td>\s*'
                      r'<td class="value">8</td><td>4</td><td>steps</td>', html)
-    assert "see the scenario file&#39;s comments" in html
+    # Sourced or assumed, from the bundled file's comments (the run names it).
+    row = r'<td class="path">{}</td>(?:(?!</tr>).)*<td>{}</td>'  # within the parameter's row
+    assert re.search(row.format("model.watch_capacity", "assumed"), html, re.S)
+    assert re.search(row.format("tiers.residents.border_chance", "sourced"), html, re.S)
+    assert not re.search(row.format("run.seed", "(?:sourced|assumed)"), html, re.S)
     summary = minders.load(run_dir).summary()
     total = int(summary["defections"].sum())
     assert (f"{total:,} of {int(summary['positions'].sum()):,} positions defected" in html
@@ -176,3 +180,15 @@ def test_the_report_of_replicates(tmp_path):
     assert "3 of 3 runs are saved (1 point); the sweep is complete." in html
     assert re.search(r"\S+: mean [-0-9.,e]+(, 95% interval \[[^]]+\])? over 3 replicates\.",
                      html)
+
+
+def test_parameters_say_whether_they_are_sourced_or_assumed():
+    from minders.kinds import load_scenario
+    from minders.report.html import parameter_rows, scenario_marks
+
+    scenario = load_scenario("pyongyang")
+    rows = {r["path"]: r for r in parameter_rows(scenario, scenario_marks(scenario))}
+    assert rows["tiers.residents.border_chance"]["basis"] == "sourced"   # [data: MOU table]
+    assert rows["model.watch_capacity"]["basis"] == "assumed"
+    assert rows["tiers.elites.hardship.a"]["basis"] == "assumed"          # an inline table
+    assert rows["run.seed"]["basis"] == ""                                # not marked

@@ -30,8 +30,9 @@ from minders.report.folders import folder_kind, metadata
 from minders.result import atomic_path, machine
 
 #: What the report says where the schema cannot tell sourced from assumed values.
-SOURCES_NOTE = ("Whether a value is sourced or assumed is written in the scenario file's "
-                "comments (and in docs/model.md); see the scenario file's comments.")
+SOURCES_NOTE = ("Basis: what the scenario file's comments mark the value as, 'sourced' "
+                "([data: ...], see minders.data) or 'assumed' ([assumption]); blank where the "
+                "file marks nothing or could not be found (see its comments and docs/model.md).")
 
 
 @dataclass
@@ -123,7 +124,8 @@ def _run_section(directory: Path) -> Section:
     section = Section(
         kind="run", title=f"Run of '{scenario.name}'",
         description=str(getattr(scenario, "description", "") or ""),
-        parameters=parameter_rows(scenario),
+        parameters=parameter_rows(scenario, scenario_marks(
+            scenario, str(info.get("command") or "").split())),
     )
     figure = result.plot()
     section.figures.append({"caption": "The run's summary figure (as in summary.png).",
@@ -209,7 +211,10 @@ def _sweep_section(directory: Path) -> Section:
     section = Section(
         kind="sweep", title=f"Sweep '{info['name']}'",
         description=str(info.get("description") or ""),
-        parameters=parameter_rows(validate_scenario(info["base_scenario"])),
+        parameters=parameter_rows(
+            validate_scenario(info["base_scenario"]),
+            scenario_marks(validate_scenario(info["base_scenario"]),
+                           [info.get("experiment", {}).get("scenario")])),
         varied=[{"name": name, "design": json.dumps(
                      {k: v for k, v in spec.items() if v is not None} if isinstance(spec, dict)
                      else spec)}
@@ -387,7 +392,8 @@ def _plan_section(directory: Path) -> Section:
     section = Section(
         kind="plan", title=f"Plan for '{info.get('scenario', '')}'",
         description=str((resolved or {}).get("description") or ""),
-        parameters=parameter_rows(validate_scenario(resolved)) if resolved else [],
+        parameters=parameter_rows(validate_scenario(resolved), scenario_marks(
+            validate_scenario(resolved), [info.get("scenario")])) if resolved else [],
         varied=[{"name": name, "design": json.dumps(info.get(name))}
                 for name in ("targets", "confidence", "tiers", "replicates", "max_span",
                              "upper_spans", "extra_tiers", "steps")],
@@ -687,8 +693,14 @@ def _with_intervals(table: pd.DataFrame, metrics: list[str]) -> pd.DataFrame:
 
 
 # --------------------------------------------------------------------------- shared
-def parameter_rows(scenario: BaseModel) -> list[dict[str, Any]]:
-    """Every leaf of a scenario: path, value, default, unit, description.
+def parameter_rows(scenario: BaseModel,
+                   marks: dict[str, str] | None = None) -> list[dict[str, Any]]:
+    """Every leaf of a scenario: path, value, default, unit, basis, description.
+
+    ``basis`` is what the scenario file's comments mark the value as
+    (``sourced`` or ``assumed``, :func:`minders.scenarios.markers`; ``marks``
+    found by :func:`scenario_marks`), matched by the longest marked prefix of
+    its path; empty where the file marks nothing.
 
     Examples
     --------
@@ -700,7 +712,33 @@ def parameter_rows(scenario: BaseModel) -> list[dict[str, Any]]:
     """
     rows: list[dict[str, Any]] = []
     _walk(scenario, "", rows)
+    marks = marks or {}
+    for row in rows:
+        parts = row["path"].split(".")
+        row["basis"] = next((marks[".".join(parts[:k])] for k in range(len(parts), 0, -1)
+                             if ".".join(parts[:k]) in marks), "")
     return rows
+
+
+def scenario_marks(scenario: BaseModel, candidates: list[Any] = ()) -> dict[str, str]:
+    """The comment markers of the file a scenario came from, where it can be found.
+
+    Tries each candidate (a path, or the words of the recorded command line),
+    then the bundled scenario of the same name; {} when none is a scenario file.
+    """
+    from minders import scenarios
+
+    tried = [Path(str(c)) for c in candidates if c]
+    name = str(getattr(scenario, "name", "") or "")
+    if name in scenarios.names():
+        tried.append(scenarios.path(name))
+    for candidate in tried:
+        try:
+            if candidate.suffix == ".toml" and candidate.is_file():
+                return scenarios.markers(candidate)
+        except OSError:
+            continue
+    return {}
 
 
 def _walk(model: BaseModel, prefix: str, rows: list[dict[str, Any]]) -> None:

@@ -88,3 +88,60 @@ def resolve(reference: str | Path, collection: Collection = "scenarios",
         return path(name, collection)
     what = collection[:-1]
     raise ScenarioError(what, str(reference), f"an existing {what} file")
+
+
+#: What a scenario file's comments say of a value: ``[data...]`` or ``[assumption...]``.
+BASIS = {"[data": "sourced", "[assumption": "assumed"}
+
+
+def markers(source: str | Path) -> dict[str, str]:
+    """The basis of each value a TOML scenario file marks in its comments.
+
+    The bundled scenarios mark a value ``[data: ...]`` (sourced: see
+    ``minders.data``) or ``[assumption]``, in a comment on its line or in the
+    comment lines right above it. Returns ``{dotted path: "sourced" or
+    "assumed"}`` (arrays of tables numbered from 0, as in ``--set``); values
+    without a marker are left out.
+
+    Examples
+    --------
+    >>> marks = markers(path("pyongyang"))
+    >>> marks["model.watch_capacity"], marks["tiers.residents.border_chance"]
+    ('assumed', 'sourced')
+    """
+    text = Path(source).read_text(encoding="utf-8")
+    found: dict[str, str] = {}
+    table, arrays, above = "", {}, []
+    for raw in text.splitlines():
+        line = raw.strip()
+        if not line:
+            above = []
+            continue
+        if line.startswith("#"):
+            above.append(line)
+            continue
+        if line.startswith("[[") and line.endswith("]]"):
+            name = line[2:-2].strip()
+            arrays[name] = arrays.get(name, -1) + 1
+            table, above = f"{name}.{arrays[name]}", []
+            continue
+        if line.startswith("[") and line.endswith("]"):
+            table, above = line[1:-1].strip().strip('"'), []
+            continue
+        key, sep, rest = line.partition("=")
+        if not sep:
+            above = []
+            continue
+        comment = rest.split("#", 1)[1] if "#" in rest else ""
+        basis = _basis(comment) or _basis(" ".join(above))
+        if basis:
+            dotted = key.strip().strip('"')
+            found[f"{table}.{dotted}" if table else dotted] = basis
+        above = []
+    return found
+
+
+def _basis(comment: str) -> str | None:
+    """The basis a comment names, or None when it names none or both."""
+    named = {basis for mark, basis in BASIS.items() if mark in comment}
+    return named.pop() if len(named) == 1 else None
