@@ -149,6 +149,17 @@ def _watch_owner(owner: int) -> None:
     threading.Thread(target=watch, name="minders-watchdog", daemon=True).start()
 
 
+def _stop_fork_server() -> None:
+    """Kill this process's multiprocessing fork server, if it has one running."""
+    from multiprocessing import forkserver
+
+    server = getattr(forkserver, "_forkserver", None)
+    pid = getattr(server, "_forkserver_pid", None)
+    if pid:
+        with contextlib.suppress(OSError):
+            os.kill(pid, signal.SIGKILL)
+
+
 def _alive(pid: int) -> bool:
     """Whether process ``pid`` exists (a zombie counts as gone where /proc says so)."""
     try:
@@ -236,6 +247,14 @@ class LocalExecutor:
         for process in processes:
             with contextlib.suppress(Exception):
                 process.join(timeout=5)
+        manager = getattr(pool, "_executor_manager_thread", None)
+        if manager is not None and self.start_method == "forkserver":
+            manager.join(timeout=5)
+            if manager.is_alive():
+                # Still waiting for the fork server to start a worker (a Ctrl-C while the
+                # pool starts): the interpreter's exit would join this thread without a
+                # limit. Stopping the server ends the wait; the next pool starts a new one.
+                _stop_fork_server()
 
     def map(self, fn: Callable[[T], R], tasks: Iterable[T]) -> Iterator[R]:
         """Submit every task, then yield results as they complete."""
