@@ -134,10 +134,10 @@ def test_ctrl_c_while_starting_exits_130_with_one_line(delay):
     if proc.returncode == 130:
         assert stderr.count("interrupted") == 1, stderr
     elif proc.returncode == -signal.SIGINT:
-        # On a busy machine the signal can come before the interpreter has installed its
-        # own handler (the first tens of milliseconds): the default action ends the
-        # process at once, as for any program, with nothing printed or written.
-        assert stderr == "" and out == "", stderr
+        # Ended by the signal itself: before the interpreter installed its handler (the
+        # first tens of milliseconds; nothing printed), or after our one line, when an
+        # import the signal cut short makes the interpreter re-raise it at exit.
+        assert stderr.count("interrupted") == (1 if stderr else 0) and out == "", stderr
     else:  # it was done before the signal came
         assert proc.returncode == 0 and out.startswith("ok"), stderr
 
