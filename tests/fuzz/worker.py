@@ -12,6 +12,7 @@ import io
 import json
 import os
 import resource
+import signal
 import sys
 import tempfile
 import time
@@ -25,7 +26,7 @@ def _run_cli(argv: list[str]) -> tuple[int, str, str]:
     from minders.cli import main
 
     out, err = io.StringIO(), io.StringIO()
-    old_argv = sys.argv
+    old_argv, old_sigint = sys.argv, signal.getsignal(signal.SIGINT)
     sys.argv = ["minders", *argv]
     status: int = 0
     try:
@@ -38,8 +39,9 @@ def _run_cli(argv: list[str]) -> tuple[int, str, str]:
     except Exception:  # an uncaught exception is exactly what the fuzzer looks for
         status = -1
         err.write(traceback.format_exc())
-    finally:
+    finally:  # main() ignores Ctrl-C once a command is done; this process goes on
         sys.argv = old_argv
+        signal.signal(signal.SIGINT, old_sigint)
     return status, out.getvalue(), err.getvalue()
 
 

@@ -14,6 +14,7 @@ This module imports nothing heavy, so that Ctrl-C while the command starts
 from __future__ import annotations
 
 import os
+import signal
 import sys
 from typing import Any
 
@@ -24,6 +25,7 @@ def main() -> None:
     Usage errors (an unknown flag, a missing argument) get the same one-line
     ``error:`` form and status 2 as errors in a scenario.
     """
+    done, code = False, None
     try:
         import typer
 
@@ -47,12 +49,19 @@ def main() -> None:
 
             if not _console.interrupt_reported:
                 _console.say("interrupted", "stopped")
-    except KeyboardInterrupt:  # outside a run (e.g. while importing): still no traceback
-        sys.stderr.write("interrupted: stopped before anything was written\n")
-        sys.stderr.flush()
-        # Exit at once: an interrupt that cut an import short leaves Python wanting to
-        # re-raise SIGINT at shutdown (status -2) and may leave half-initialised modules.
-        os._exit(130)
+        done = True
+        # The command's work is done and reported: a Ctrl-C while the interpreter shuts
+        # down must not turn its status into a death by signal (status -2, nothing said).
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+    except KeyboardInterrupt:
+        if done:  # it landed between the end of the command and the line above
+            signal.signal(signal.SIGINT, signal.SIG_IGN)
+        else:  # outside a run (e.g. while importing): still no traceback
+            sys.stderr.write("interrupted: stopped before anything was written\n")
+            sys.stderr.flush()
+            # Exit at once: an interrupt that cut an import short leaves Python wanting to
+            # re-raise SIGINT at shutdown (status -2) and may leave half-initialised modules.
+            os._exit(130)
     sys.exit(code if isinstance(code, int) else 0)
 
 
