@@ -9,9 +9,16 @@ from minders import load_scenario, simulate
 from .conftest import SCENARIOS
 
 
+#: The whole country (26 million positions) runs here at 1:100; its full size is measured in
+#: benchmarks/bench_country.py, not in the tests.
+SMALLER = {"north_korea": ["tiers.capital.size=30000", "tiers.borderlanders.size=70000",
+                           "tiers.interior.size=151500", "tiers.workers.size=500",
+                           "tiers.elites.size=150"]}
+
+
 @pytest.mark.parametrize("path", SCENARIOS, ids=lambda p: p.stem)
 def test_bundled_scenario_runs_briefly_with_checks(path):
-    scenario = load_scenario(path, ["run.check=true"])
+    scenario = load_scenario(path, ["run.check=true", *SMALLER.get(path.stem, [])])
     result = simulate(scenario, steps=6)
     assert result.records["step"].max() == 5
     assert set(result.records["tier"].astype(str)) == set(scenario.tiers)
@@ -107,3 +114,18 @@ def test_pyongyang_elites_and_minders_defect_at_least_once_a_year():
         for seed in (1, 2, 3)
     ]
     assert sum(rates) / len(rates) >= 1, rates
+
+
+def test_the_whole_country_has_its_documented_size_and_record_like_escapes():
+    """26.1 million positions (UN DESA); at 1:100, escapes of the order of MOU's ~1,000 a year."""
+    full = load_scenario("north_korea")
+    assert 26.0e6 <= sum(full.tier_sizes().values()) <= 26.2e6
+    scenario = load_scenario("north_korea", [*SMALLER["north_korea"], "run.steps=130"])
+    rec = simulate(scenario, seed=1).records
+    before = rec[rec["step"] < 104]  # the border closes at week 104
+    after = rec[rec["step"] >= 104]
+    national = before["defections"].sum() / 2 * 100  # two years, scaled up from 1:100
+    assert 300 <= national <= 3000, national  # MOU: 1,047 in 2019, 2,706 at the 2011 peak
+    assert after["defections"].sum() / 26 < 0.5 * before["defections"].sum() / 104
+    last = rec[rec["step"] == rec["step"].max()]
+    assert (last["jailed"].sum() / last["in_post"].sum()) < 0.005  # COI: 0.3-0.5% in camps

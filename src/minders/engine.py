@@ -295,15 +295,22 @@ class Simulation:
         Parameters
         ----------
         progress : callable, optional
-            Called as ``progress(done, total)`` after each step.
+            Called as ``progress(done, total)`` after each step, the burn-in's
+            included (``total`` is ``burn_in + steps``): a whole country's
+            burn-in takes minutes and must not look like a hang.
         """
         from minders.result import Result
 
         start = time.perf_counter()
+        total = self.burn_in + self.steps
+        while self.clock < self.burn_in:
+            self._advance()
+            if progress is not None:
+                progress(self.clock, total)
         while self.t < self.steps:
             self.step()
             if progress is not None:
-                progress(self.t, self.steps)
+                progress(self.burn_in + self.t, total)
         self.wall_time += time.perf_counter() - start
         return Result(
             scenario=self.scenario, seed=self.seed, records=self.records.to_frame(),
@@ -341,7 +348,7 @@ def simulate(
     steps : int, optional
         Horizon (default: the scenario's ``run.steps``).
     progress : callable, optional
-        Called as ``progress(done, total)`` after each step.
+        Called as ``progress(done, total)`` after each step, the burn-in's included.
 
     Examples
     --------

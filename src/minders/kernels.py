@@ -106,7 +106,7 @@ class Layout(NamedTuple):
     levels : int64 array
         Boundaries of the hierarchy's levels, top first: level ``k`` is
         ``levels[k]:levels[k + 1]``, and every minder is on a level above its wards.
-    indptr : int64 array, shape (n + 1,)
+    indptr : int32 or int64 array, shape (n + 1,)
         CSR row pointers of the social graph.
     indices : int32 array
         CSR neighbours of the social graph (both directions of every tie).

@@ -28,7 +28,7 @@ class Graph:
 
     Attributes
     ----------
-    indptr : int64 array, shape (n + 1,)
+    indptr : int32 (int64 beyond 2**31 directed edges) array, shape (n + 1,)
         Neighbours of node ``i`` are ``indices[indptr[i]:indptr[i + 1]]``.
     indices : int32 array
         Concatenated neighbour lists, each sorted.
@@ -53,25 +53,55 @@ class Graph:
 
 
 @nb.njit(cache=True)
-def _csr_from_pairs(n: int, src: np.ndarray, dst: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Counting sort of directed pairs into CSR (pairs already unique)."""
-    indptr = np.zeros(n + 1, dtype=np.int64)
-    for e in range(src.size):
-        indptr[src[e] + 1] += 1
+def _csr_from_pairs(n: int, u: np.ndarray, v: np.ndarray, indptr: np.ndarray) -> np.ndarray:
+    """Undirected pairs into CSR rows, each sorted, without self-loops or repeats.
+
+    ``indptr`` (length ``n + 1``, zeros) is filled in place; the neighbour
+    lists are returned. Both directions of each pair go to a row by counting
+    sort; each row is then sorted (rows are short: insertion sort) and its
+    repeats dropped, compacting the rows forward in the same array. This
+    holds the pairs and one ``int32`` entry per directed edge, where sorting
+    64-bit edge keys held several times that.
+    """
+    for e in range(u.size):
+        if u[e] != v[e]:
+            indptr[u[e] + 1] += 1
+            indptr[v[e] + 1] += 1
     for i in range(n):
         indptr[i + 1] += indptr[i]
+    indices = np.empty(indptr[n], dtype=np.int32)
     fill = indptr[:-1].copy()
-    indices = np.empty(src.size, dtype=np.int32)
-    for e in range(src.size):
-        indices[fill[src[e]]] = dst[e]
-        fill[src[e]] += 1
-    return indptr, indices
+    for e in range(u.size):
+        a, b = u[e], v[e]
+        if a != b:
+            indices[fill[a]] = b
+            fill[a] += 1
+            indices[fill[b]] = a
+            fill[b] += 1
+    write = 0
+    for i in range(n):
+        lo, hi = indptr[i], indptr[i + 1]
+        for j in range(lo + 1, hi):
+            x = indices[j]
+            k = j - 1
+            while k >= lo and indices[k] > x:
+                indices[k + 1] = indices[k]
+                k -= 1
+            indices[k + 1] = x
+        indptr[i] = write  # row i now starts here (lo >= write: nothing unread is overwritten)
+        for j in range(lo, hi):
+            if j == lo or indices[j] != indices[j - 1]:
+                indices[write] = indices[j]
+                write += 1
+    indptr[n] = write
+    return indices
 
 
 def graph_from_edges(n: int, u: np.ndarray, v: np.ndarray) -> Graph:
     """Build an undirected CSR graph on ``n`` nodes from endpoint arrays.
 
-    Self-loops and repeated edges are dropped.
+    Self-loops and repeated edges are dropped; each neighbour list is sorted.
+    ``indptr`` is ``int32`` when the edges fit, else ``int64``.
 
     Examples
     --------
@@ -79,56 +109,52 @@ def graph_from_edges(n: int, u: np.ndarray, v: np.ndarray) -> Graph:
     >>> g.neighbours(1).tolist()
     [0, 2]
     """
-    u = np.asarray(u, dtype=np.int64)
-    v = np.asarray(v, dtype=np.int64)
-    keep = u != v
-    lo, hi = np.minimum(u[keep], v[keep]), np.maximum(u[keep], v[keep])
-    # Sort then drop repeats: NumPy >= 2.3's hash-based np.unique is ~40x slower here.
-    key = np.sort(lo * n + hi)
-    if key.size:
-        keep = np.empty(key.size, dtype=bool)
-        keep[0] = True
-        np.not_equal(key[1:], key[:-1], out=keep[1:])
-        key = key[keep]
-    lo, hi = key // n, key % n
-    # Keys are sorted by (lo, hi), so listing the lower neighbours first and the
-    # higher ones after gives sorted rows from a stable counting sort.
-    src = np.concatenate([hi, lo])
-    dst = np.concatenate([lo, hi])
-    indptr, indices = _csr_from_pairs(n, src, dst)
+    small = n < 2**31 - 1
+    u = np.asarray(u, dtype=np.int32 if small else np.int64)
+    v = np.asarray(v, dtype=np.int32 if small else np.int64)
+    indptr = np.zeros(n + 1, dtype=np.int64)
+    indices = _csr_from_pairs(n, u, v, indptr)
+    if indptr[n] < indices.size:
+        indices = indices[: indptr[n]].copy()  # give back the repeats' room
+    if indptr[n] < 2**31:
+        indptr = indptr.astype(np.int32)
     return Graph(indptr=indptr, indices=indices)
 
 
-def _unit_edges(pop: Population, ties: int) -> tuple[np.ndarray, np.ndarray]:
-    """Ring lattice inside each work unit (a clique when the unit is small), plus the minder."""
-    wards = np.flatnonzero(pop.minder >= 0)
+def _unit_edges(pop: Population, ties: int):
+    """Ring lattice inside each work unit (a clique when the unit is small), plus the minder.
+
+    Yields the pairs in parts of positions (``int32``, the population's index type).
+    """
+    wards = np.flatnonzero(pop.minder >= 0).astype(pop.minder.dtype)
     bosses = pop.minder[wards]
-    start = pop.ward_start[bosses].astype(np.int64)
-    size = (pop.ward_end[bosses] - pop.ward_start[bosses]).astype(np.int64)
+    yield wards, bosses  # the minder sees its wards
+    start = pop.ward_start[bosses]
+    size = pop.ward_end[bosses] - start
     local = wards - start
     reach = np.minimum((ties + 1) // 2, size // 2)  # neighbours on each side of the ring
-    us, vs = [wards], [bosses.astype(np.int64)]  # the minder sees its wards
     for offset in range(1, (ties + 1) // 2 + 1):
         has = offset <= reach
-        us.append(wards[has])
-        vs.append(start[has] + (local[has] + offset) % size[has])
-    return np.concatenate(us), np.concatenate(vs)
+        yield wards[has], start[has] + (local[has] + offset) % size[has]
 
 
 def _family_edges(n: int, family_size: int, rng: np.random.Generator):
-    """Cliques of ``family_size`` over a random permutation of all positions."""
+    """Cliques of ``family_size`` over a random permutation of all positions (pairs, in parts)."""
     if family_size < 2:
-        return np.empty(0, np.int64), np.empty(0, np.int64)
+        return
     perm = rng.permutation(n)
-    us, vs = [], []
     for a in range(family_size):
         for b in range(a + 1, family_size):
             left = perm[a::family_size]
             right = perm[b::family_size]
             m = min(left.size, right.size)
-            us.append(left[:m])
-            vs.append(right[:m])
-    return np.concatenate(us), np.concatenate(vs)
+            yield left[:m], right[:m]
+
+
+def _random_edges(n: int, ties: int, rng: np.random.Generator):
+    """``ties`` ties from each position to positions drawn uniformly (pairs, one part)."""
+    if ties > 0:
+        yield np.repeat(np.arange(n), ties), rng.integers(0, n, n * ties)
 
 
 def build_graph(pop: Population, params: NetworkParams, seed: int) -> Graph:
@@ -150,16 +176,24 @@ def build_graph(pop: Population, params: NetworkParams, seed: int) -> Graph:
     n = pop.size
     if params.file is not None:
         return load_graph(params.file, n)
-    us, vs = [], []
-    u, v = _unit_edges(pop, params.unit_ties)
-    us.append(u), vs.append(v)
-    u, v = _family_edges(n, params.family_size, generator(seed, "network/family"))
-    us.append(u), vs.append(v)
-    if params.random_ties > 0:
-        rng = generator(seed, "network/random")
-        u = np.repeat(np.arange(n, dtype=np.int64), params.random_ties)
-        us.append(u), vs.append(rng.integers(0, n, u.size))
-    return graph_from_edges(n, np.concatenate(us), np.concatenate(vs))
+    # The pairs go straight into two preallocated arrays (int32 where positions fit),
+    # part by part: at 26 million positions, lists of 64-bit parts and their
+    # concatenation would take several times the graph itself.
+    wards = int(np.count_nonzero(pop.minder >= 0))
+    f = params.family_size
+    bound = (wards * (1 + (params.unit_ties + 1) // 2)
+             + (f * (f - 1) // 2) * (n // f + 1) + n * params.random_ties)
+    dtype = np.int32 if n < 2**31 - 1 else np.int64
+    u, v = np.empty(bound, dtype=dtype), np.empty(bound, dtype=dtype)
+    at = 0
+    parts = (_unit_edges(pop, params.unit_ties),
+             _family_edges(n, f, generator(seed, "network/family")),
+             _random_edges(n, params.random_ties, generator(seed, "network/random")))
+    for part in parts:
+        for a, b in part:
+            u[at : at + a.size], v[at : at + a.size] = a, b
+            at += a.size
+    return graph_from_edges(n, u[:at], v[:at])
 
 
 def load_graph(path: str | Path, n: int) -> Graph:

@@ -22,10 +22,10 @@ from minders.streams import generator
 #: What the holder of a position brings, drawn from its tier's distributions, in draw order.
 HOLDER_ATTRIBUTES = ("hardship", "risk_aversion", "threshold", "family")
 
-# Bytes per position for the columns below, plus the graph (int32 per directed
-# edge) and the transient edge arrays of the builder (int64 pairs, deduplicated).
+# Bytes per position for the columns below and the step's scratch arrays, plus the
+# graph (int32 per directed edge) and the builder's transient int32 pairs and copy.
 _BYTES_PER_AGENT = 144
-_BYTES_PER_EDGE = 4 + 40
+_BYTES_PER_EDGE = 4 + 8
 # Per step and tier: six float64 shock tables; the tally (int64) with p_detect, and the
 # tidy table made from it (about 25 eight-byte columns, copied once while it is built).
 _BYTES_PER_SCHEDULE_ROW = 6 * 8

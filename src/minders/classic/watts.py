@@ -271,7 +271,7 @@ def cascade_kernel(
 
     Parameters
     ----------
-    indptr, indices : int64 array
+    indptr, indices : integer arrays
         The graph in CSR form: the neighbours of ``u`` are
         ``indices[indptr[u]:indptr[u + 1]]``.
     threshold : float64 array
