@@ -8,7 +8,6 @@ from minders import load_scenario, simulate
 
 from .conftest import SCENARIOS
 
-
 #: The whole country (26 million positions) runs here at 1:100; its full size is measured in
 #: benchmarks/bench_country.py, not in the tests.
 SMALLER = {"north_korea": ["tiers.capital.size=30000", "tiers.borderlanders.size=70000",
