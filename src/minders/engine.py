@@ -25,7 +25,7 @@ import numpy as np
 import pandas as pd
 
 from minders import kernels
-from minders.codes import GROUPS, JAILED, N_STATUSES, PURGED, TALLY_FIELDS
+from minders.codes import GROUPS, JAILED, N_STATUSES, TALLY_FIELDS
 from minders.network import Graph, build_graph
 from minders.population import Population, build_population, recruit, renew
 from minders.records import Records
@@ -186,11 +186,7 @@ class Simulation:
         """
         t, pop = params.step, self.population
         renew(pop, self.scenario, self.renewal_rngs)
-        status = pop.status
-        released = np.flatnonzero((status == JAILED) & (pop.jail_until <= t))
-        delay = self.replace_delay[pop.tier]
-        vacant = status >= PURGED
-        refill = np.flatnonzero(vacant & (delay >= 0) & (t >= pop.vacated_at + delay + 1))
+        released, refill = kernels.due(self.layout, self.agents, self.replace_delay, t)
         if refill.size:
             recruit(pop, self.scenario, refill, self.recruit_rngs)
         back = np.concatenate([released, refill])

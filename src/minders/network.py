@@ -52,32 +52,78 @@ class Graph:
         return self.indices[self.indptr[node] : self.indptr[node + 1]]
 
 
+# The CSR graph is built in two passes over the same pairs, made twice by the same
+# deterministic parts (work units from the layout, families and random ties from their own
+# streams): the first counts each row, the second fills it. No list of all pairs is ever held,
+# so building takes the graph itself plus one part's temporaries: at 26 million positions,
+# the pairs of a one-pass build would take gigabytes more.
 @nb.njit(cache=True)
-def _csr_from_pairs(n: int, u: np.ndarray, v: np.ndarray, indptr: np.ndarray) -> np.ndarray:
-    """Undirected pairs into CSR rows, each sorted, without self-loops or repeats.
-
-    ``indptr`` (length ``n + 1``, zeros) is filled in place; the neighbour
-    lists are returned. Both directions of each pair go to a row by counting
-    sort; each row is then sorted (rows are short: insertion sort) and its
-    repeats dropped, compacting the rows forward in the same array. This
-    holds the pairs and one ``int32`` entry per directed edge, where sorting
-    64-bit edge keys held several times that.
-    """
+def _count_pairs(u: np.ndarray, v: np.ndarray, indptr: np.ndarray) -> None:
+    """Add both directions of each pair (no self-loops) to the row counts ``indptr[i + 1]``."""
     for e in range(u.size):
         if u[e] != v[e]:
             indptr[u[e] + 1] += 1
             indptr[v[e] + 1] += 1
-    for i in range(n):
-        indptr[i + 1] += indptr[i]
-    indices = np.empty(indptr[n], dtype=np.int32)
-    fill = indptr[:-1].copy()
+
+
+@nb.njit(cache=True)
+def _fill_pairs(u: np.ndarray, v: np.ndarray, indptr: np.ndarray, indices: np.ndarray) -> None:
+    """Write both directions of each pair at the rows' next free places, ``indptr[i]``.
+
+    ``indptr[i]`` serves as row ``i``'s write position (no separate array): it
+    ends at the row's end, and :func:`_finish_rows` shifts it back.
+    """
     for e in range(u.size):
         a, b = u[e], v[e]
         if a != b:
-            indices[fill[a]] = b
-            fill[a] += 1
-            indices[fill[b]] = a
-            fill[b] += 1
+            indices[indptr[a]] = b
+            indptr[a] += 1
+            indices[indptr[b]] = a
+            indptr[b] += 1
+
+
+@nb.njit(cache=True)
+def _unit_pairs(is_minder: np.ndarray, ward_start: np.ndarray, ward_end: np.ndarray, ties: int,
+                indptr: np.ndarray, indices: np.ndarray, fill: bool) -> None:
+    """Work units: each ward with its minder and a ring lattice inside its unit.
+
+    Counts the rows (``fill`` false) or fills them; the ring reaches ``(ties + 1) // 2``
+    wards on each side, or half the unit when it is smaller (then a clique).
+    """
+    one_u = np.empty(1, dtype=indices.dtype)
+    one_v = np.empty(1, dtype=indices.dtype)
+    for m in range(is_minder.size):
+        if not is_minder[m]:
+            continue
+        lo, hi = ward_start[m], ward_end[m]
+        size = hi - lo
+        reach = min((ties + 1) // 2, size // 2)
+        for w in range(lo, hi):
+            one_u[0] = w
+            one_v[0] = m
+            if fill:
+                _fill_pairs(one_u, one_v, indptr, indices)
+            else:
+                _count_pairs(one_u, one_v, indptr)
+            for offset in range(1, reach + 1):
+                one_v[0] = lo + (w - lo + offset) % size
+                if fill:
+                    _fill_pairs(one_u, one_v, indptr, indices)
+                else:
+                    _count_pairs(one_u, one_v, indptr)
+
+
+@nb.njit(cache=True)
+def _finish_rows(indptr: np.ndarray, indices: np.ndarray) -> int:
+    """Restore the row starts, sort each row and drop its repeats; return the entries kept.
+
+    Rows are short: insertion sort. The rows are compacted forward in place and
+    ``indptr`` rewritten for them.
+    """
+    n = indptr.size - 1
+    for i in range(n, 0, -1):  # after filling, indptr[i] is row i's end: shift back
+        indptr[i] = indptr[i - 1]
+    indptr[0] = 0
     write = 0
     for i in range(n):
         lo, hi = indptr[i], indptr[i + 1]
@@ -94,7 +140,36 @@ def _csr_from_pairs(n: int, u: np.ndarray, v: np.ndarray, indptr: np.ndarray) ->
                 indices[write] = indices[j]
                 write += 1
     indptr[n] = write
-    return indices
+    return write
+
+
+def _build(n: int, parts, units=None) -> Graph:
+    """CSR from ``parts()``, a callable giving the same ``(u, v)`` pair arrays each time.
+
+    ``units`` is ``(pop, ties)`` for the work units' pairs, generated in the kernel.
+    """
+    indptr = np.zeros(n + 1, dtype=np.int64)
+    index_type = np.int32 if n < 2**31 - 1 else np.int64
+    no_rows = np.empty(0, dtype=index_type)
+    if units is not None:
+        pop, ties = units
+        _unit_pairs(pop.is_minder, pop.ward_start, pop.ward_end, ties, indptr, no_rows, False)
+    for u, v in parts():
+        _count_pairs(u.astype(index_type, copy=False), v.astype(index_type, copy=False), indptr)
+    np.cumsum(indptr, out=indptr)
+    indices = np.empty(int(indptr[n]), dtype=index_type)
+    if units is not None:
+        _unit_pairs(pop.is_minder, pop.ward_start, pop.ward_end, ties, indptr, indices, True)
+    for u, v in parts():
+        _fill_pairs(u.astype(index_type, copy=False), v.astype(index_type, copy=False), indptr,
+                    indices)
+    kept = _finish_rows(indptr, indices)
+    # Repeats are few (a random tie that doubles a family or unit tie): keep the view rather
+    # than copy the neighbour lists to give their room back.
+    indices = indices[:kept]
+    if kept < 2**31:
+        indptr = indptr.astype(np.int32)
+    return Graph(indptr=indptr, indices=indices)
 
 
 def graph_from_edges(n: int, u: np.ndarray, v: np.ndarray) -> Graph:
@@ -109,33 +184,8 @@ def graph_from_edges(n: int, u: np.ndarray, v: np.ndarray) -> Graph:
     >>> g.neighbours(1).tolist()
     [0, 2]
     """
-    small = n < 2**31 - 1
-    u = np.asarray(u, dtype=np.int32 if small else np.int64)
-    v = np.asarray(v, dtype=np.int32 if small else np.int64)
-    indptr = np.zeros(n + 1, dtype=np.int64)
-    indices = _csr_from_pairs(n, u, v, indptr)
-    if indptr[n] < indices.size:
-        indices = indices[: indptr[n]].copy()  # give back the repeats' room
-    if indptr[n] < 2**31:
-        indptr = indptr.astype(np.int32)
-    return Graph(indptr=indptr, indices=indices)
-
-
-def _unit_edges(pop: Population, ties: int):
-    """Ring lattice inside each work unit (a clique when the unit is small), plus the minder.
-
-    Yields the pairs in parts of positions (``int32``, the population's index type).
-    """
-    wards = np.flatnonzero(pop.minder >= 0).astype(pop.minder.dtype)
-    bosses = pop.minder[wards]
-    yield wards, bosses  # the minder sees its wards
-    start = pop.ward_start[bosses]
-    size = pop.ward_end[bosses] - start
-    local = wards - start
-    reach = np.minimum((ties + 1) // 2, size // 2)  # neighbours on each side of the ring
-    for offset in range(1, (ties + 1) // 2 + 1):
-        has = offset <= reach
-        yield wards[has], start[has] + (local[has] + offset) % size[has]
+    u, v = np.asarray(u, dtype=np.int64), np.asarray(v, dtype=np.int64)
+    return _build(n, lambda: [(u, v)])
 
 
 def _family_edges(n: int, family_size: int, rng: np.random.Generator):
@@ -154,7 +204,8 @@ def _family_edges(n: int, family_size: int, rng: np.random.Generator):
 def _random_edges(n: int, ties: int, rng: np.random.Generator):
     """``ties`` ties from each position to positions drawn uniformly (pairs, one part)."""
     if ties > 0:
-        yield np.repeat(np.arange(n), ties), rng.integers(0, n, n * ties)
+        yield np.repeat(np.arange(n, dtype=np.int32 if n < 2**31 - 1 else np.int64), ties), \
+            rng.integers(0, n, n * ties)
 
 
 def build_graph(pop: Population, params: NetworkParams, seed: int) -> Graph:
@@ -176,24 +227,12 @@ def build_graph(pop: Population, params: NetworkParams, seed: int) -> Graph:
     n = pop.size
     if params.file is not None:
         return load_graph(params.file, n)
-    # The pairs go straight into two preallocated arrays (int32 where positions fit),
-    # part by part: at 26 million positions, lists of 64-bit parts and their
-    # concatenation would take several times the graph itself.
-    wards = int(np.count_nonzero(pop.minder >= 0))
-    f = params.family_size
-    bound = (wards * (1 + (params.unit_ties + 1) // 2)
-             + (f * (f - 1) // 2) * (n // f + 1) + n * params.random_ties)
-    dtype = np.int32 if n < 2**31 - 1 else np.int64
-    u, v = np.empty(bound, dtype=dtype), np.empty(bound, dtype=dtype)
-    at = 0
-    parts = (_unit_edges(pop, params.unit_ties),
-             _family_edges(n, f, generator(seed, "network/family")),
-             _random_edges(n, params.random_ties, generator(seed, "network/random")))
-    for part in parts:
-        for a, b in part:
-            u[at : at + a.size], v[at : at + a.size] = a, b
-            at += a.size
-    return graph_from_edges(n, u[:at], v[:at])
+
+    def parts():  # fresh generators each time: both passes see the same pairs
+        yield from _family_edges(n, params.family_size, generator(seed, "network/family"))
+        yield from _random_edges(n, params.random_ties, generator(seed, "network/random"))
+
+    return _build(n, parts, units=(pop, params.unit_ties))
 
 
 def load_graph(path: str | Path, n: int) -> Graph:

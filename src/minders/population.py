@@ -38,7 +38,7 @@ class Population:
 
     Attributes
     ----------
-    tier : int16 array
+    tier : int8 array (int16 from 128 tiers on)
         Index of the position's tier, in scenario order.
     hardship, risk_aversion, threshold : float64 arrays
         H, R and T of the current holder of the position.
@@ -50,7 +50,7 @@ class Population:
         The position supervises wards.
     ward_start, ward_end : int32 arrays
         The contiguous block of this minder's wards (empty for non-minders).
-    watched_tier : int16 array
+    watched_tier : int8 array (int16 from 128 tiers on)
         Tier of this minder's wards (-1 for non-minders).
     status : int8 array
         One of the status codes of :mod:`minders.codes`, ``LOYAL`` .. ``DEFECTED``.
@@ -224,7 +224,9 @@ def build_population(scenario: Scenario, seed: int) -> Population:
         if last or depth[order[position + 1]] != depth[name]:
             levels.append(offset)
 
-    tier = np.empty(n, dtype=np.int16)
+    # One byte per position for the tier codes while they fit (scenarios allow up to 1,000).
+    tier_code = np.int8 if len(names) < 128 else np.int16
+    tier = np.empty(n, dtype=tier_code)
     hardship = np.empty(n)
     risk_aversion = np.empty(n)
     threshold = np.empty(n)
@@ -234,7 +236,7 @@ def build_population(scenario: Scenario, seed: int) -> Population:
     is_minder = np.zeros(n, dtype=bool)
     ward_start = np.zeros(n, dtype=np.int32)
     ward_end = np.zeros(n, dtype=np.int32)
-    watched_tier = np.full(n, -1, dtype=np.int16)
+    watched_tier = np.full(n, -1, dtype=tier_code)
 
     holders = {"hardship": hardship, "risk_aversion": risk_aversion, "threshold": threshold,
                "family": family}
