@@ -29,12 +29,21 @@ def _load(name: str):
     ("early_warning", "rewrite"),
     ("vs_mesa_table", "rewrite"),
     ("experiments_examples", "rewrite"),
+    ("benchmark_tables", "rewrite"),
 ])
 def test_generated_docs_are_fresh(script, rewrite):
     module = _load(script)
     text = module.DOC.read_text(encoding="utf-8")
     assert getattr(module, rewrite)(text) == text, (
         f"{module.DOC.relative_to(ROOT)} is out of date: run python docs/examples/{script}.py"
+    )
+
+
+def test_readme_speed_figures_are_fresh():
+    module = _load("benchmark_tables")
+    text = module.README.read_text(encoding="utf-8")
+    assert module.rewrite(text, module.BLOCKS[module.README]) == text, (
+        "README.md is out of date: run python docs/examples/benchmark_tables.py"
     )
 
 

@@ -22,10 +22,11 @@ from minders.streams import generator
 #: What the holder of a position brings, drawn from its tier's distributions, in draw order.
 HOLDER_ATTRIBUTES = ("hardship", "risk_aversion", "threshold", "family")
 
-# Bytes per position for the columns below and the step's scratch arrays, plus the
-# graph (int32 per directed edge) and the builder's transient int32 pairs and copy.
-_BYTES_PER_AGENT = 144
-_BYTES_PER_EDGE = 4 + 8
+# Bytes per position: the columns below, the step's scratch arrays, the graph's row
+# offsets and the builder's largest transient part (the random ties); plus the graph's
+# int32 entry per directed edge (the builder holds no list of pairs).
+_BYTES_PER_AGENT = 160
+_BYTES_PER_EDGE = 4
 # Per step and tier: six float64 shock tables; the tally (int64) with p_detect, and the
 # tidy table made from it (about 25 eight-byte columns, copied once while it is built).
 _BYTES_PER_SCHEDULE_ROW = 6 * 8
