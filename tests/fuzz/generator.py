@@ -70,10 +70,12 @@ def small_minders() -> dict[str, Any]:
 def small_bases() -> dict[str, dict[str, Any]]:
     """One small, quick scenario per kind (the ones generated cases may run)."""
     bases = {"minders": small_minders()}
-    for kind, name in [("epstein", "epstein_model1.toml"), ("granovetter", "granovetter_riot.toml"),
+    for kind, name in [("epstein", "epstein_model1.toml"), ("epstein2", "epstein_model2.toml"),
+                       ("granovetter", "granovetter_riot.toml"),
                        ("watts", "watts_er.toml"), ("kuran", "kuran_revolution.toml")]:
         bases[kind] = _load(name)
     bases["epstein"]["grid"].update(width=20, height=20)
+    bases["epstein2"]["grid"].update(width=20, height=20)
     bases["watts"]["network"]["nodes"] = 500
     bases["kuran"]["population"]["size"] = 500
     return bases
@@ -349,7 +351,7 @@ def graph_content(rng: random.Random, n: int, suffix: str) -> bytes:
 SCENARIOS = scenario_bases()
 EXPERIMENTS = experiment_bases()
 SMALL = small_bases()
-KINDS = ["minders", "epstein", "granovetter", "watts", "kuran"]
+KINDS = ["minders", "epstein", "epstein2", "granovetter", "watts", "kuran"]
 CATEGORIES = ["tree", "text", "override", "flags", "graph", "experiment", "run"]
 WEIGHTS = [40, 14, 14, 8, 6, 14, 4]
 
@@ -457,6 +459,7 @@ def _known() -> dict[str, Case]:
     files_of = {
         "minders": ("pyongyang.toml", pyong),
         "epstein": ("epstein.toml", to_toml(SCENARIOS["epstein_model1.toml"])),
+        "epstein2": ("epstein2.toml", to_toml(SCENARIOS["epstein_model2.toml"])),
         "granovetter": ("granovetter.toml", to_toml(SCENARIOS["granovetter_normal.toml"])),
         "watts": ("watts.toml", to_toml(SCENARIOS["watts_er.toml"])),
         "kuran": ("kuran.toml", to_toml(SCENARIOS["kuran_revolution.toml"])),
@@ -499,7 +502,7 @@ def _known() -> dict[str, Case]:
     override("burn-in-2p63", "minders", f"run.burn_in={2**63}")
     override("steps-1e8", "minders", f"run.steps={10**8}")
     override("steps-2p63", "minders", f"run.steps={2**63}")
-    for kind in ["epstein", "granovetter", "watts", "kuran"]:
+    for kind in ["epstein", "epstein2", "granovetter", "watts", "kuran"]:
         override(f"{kind}-steps-2p63", kind, f"run.steps={2**63}")
         override(f"{kind}-seed-1e20", kind, f"run.seed={10**20}")
     override("memory-1e20", "minders", f"model.memory={10**20}")
@@ -510,6 +513,8 @@ def _known() -> dict[str, Case]:
     override("epstein-width-1e12", "epstein", f"grid.width={10**12}")
     override("epstein-width-1e6", "epstein", f"grid.width={10**6}")
     override("epstein-width-1e6-both", "epstein", f"grid.width={10**6}", f"grid.height={10**6}")
+    override("epstein2-width-1e12", "epstein2", f"grid.width={10**12}")
+    override("epstein2-peacekeepers-2", "epstein2", "peacekeepers.density=2")
     override("watts-nodes-1e12", "watts", f"network.nodes={10**12}")
     override("granovetter-size-1e12", "granovetter", f"population.size={10**12}")
     override("kuran-size-1e12", "kuran", f"population.size={10**12}")
