@@ -63,8 +63,11 @@ def fragment(facts: dict) -> str:
         f"{inference['predictive']} predictive draws"
         + (" (a reduced budget: the file's defaults are larger)" if facts["reduced"] else "")
         + f"; {facts['all']['simulations']:,} simulations in "
-        f"{facts['all']['seconds'] / 60:.0f} min for the fit on every year, on "
-        f"{facts['workers']} worker processes. Made by `docs/examples/calibration_readme.py`.*",
+        f"{facts['all']['seconds'] / 60:.0f} min for the fit on every year, "
+        + ", ".join(f"{facts[str(y)]['simulations']:,} in {facts[str(y)]['seconds'] / 60:.0f} "
+                    f"min for the fit until {y}" for y in HOLD_OUT)
+        + f", on {facts['workers']} worker processes. "
+        "Made by `docs/examples/calibration_readme.py`.*",
         END,
     ]
     return "\n".join(lines)
