@@ -532,20 +532,29 @@ def _surveil(  # compiled twice below: serial and parallel
     )
     no_report = 1.0 - params.informer_rate
     since = params.step - params.memory
-    # What a neighbour shows, one byte per position (loyal, seen acting, privately
-    # aggrieved in post): the neighbour loop below reads scattered positions, and
-    # one byte from a small array costs far fewer cache misses than four columns.
-    # Two positions share a byte (four bits each): at a whole country's 26 million
-    # positions the array is then 13 MB, which the processor's last-level cache holds.
+    # What a neighbour shows (loyal, seen acting, privately aggrieved in post), packed:
+    # the neighbour loop below reads scattered positions, and a few bits from a small
+    # array cost far fewer cache misses than four columns. Four positions share a byte
+    # (two bits each) when no tier sees private discontent this step, else two (four
+    # bits each): a whole country's 26 million positions take 6.5 or 13 MB, which the
+    # last-level cache holds.
     n = status.size
-    shown = np.empty((n + 1) // 2, dtype=np.uint8)
+    private = False
+    for k in range(see_private.size):
+        if see_private[k]:
+            private = True
+    per_log = 1 if private else 2  # log2 of positions per byte
+    per = 1 << per_log
+    width = 8 // per
+    shown = np.empty((n + per - 1) // per, dtype=np.uint8)
     for b in nb.prange(shown.size):
         packed = 0
-        for j in range(2 * b, min(2 * b + 2, n)):
+        for j in range(b * per, min((b + 1) * per, n)):
             sj = status[j]
-            bits = ((sj == LOYAL) * _SHOWS_LOYAL + (last_act[j] >= since) * _SHOWS_ACTING
-                    + (sj < JAILED and grievance[j] > threshold[j]) * _SHOWS_AGGRIEVED)
-            packed |= bits << (4 * (j & 1))
+            bits = (sj == LOYAL) * _SHOWS_LOYAL + (last_act[j] >= since) * _SHOWS_ACTING
+            if private and sj < JAILED and grievance[j] > threshold[j]:
+                bits += _SHOWS_AGGRIEVED
+            packed |= bits << (width * (j & (per - 1)))
         shown[b] = packed
     for level in range(levels.size - 1):
         for i in nb.prange(levels[level], levels[level + 1]):  # reads others, writes slot i
@@ -562,7 +571,7 @@ def _surveil(  # compiled twice below: serial and parallel
             seen = 0
             for e in range(indptr[i], indptr[i + 1]):
                 j = indices[e]
-                shows = shown[j >> 1] >> (4 * (j & 1))
+                shows = shown[j >> per_log] >> (width * (j & (per - 1)))
                 loyal += shows & _SHOWS_LOYAL
                 seen += (shows & mask) != 0
             degree = indptr[i + 1] - indptr[i]
