@@ -2,8 +2,9 @@
 
 From ``benchmarks/results/engine.json`` (``python benchmarks/bench_engine.py``)
 and ``benchmarks/results/country.json`` (``python benchmarks/bench_country.py``,
-scenarios/north_korea.toml at 1:1). Run ``python docs/examples/benchmark_tables.py``
-after either; ``tests/test_docs.py`` fails while the docs differ from what it writes.
+scenarios/north_korea.toml at 1:1; ``country_one_byte.json`` is the same benchmark
+before the surveillance array was packed, kept for the comparison). Run
+``python docs/examples/benchmark_tables.py`` after either; ``tests/test_docs.py`` fails while the docs differ from what it writes.
 """
 
 from __future__ import annotations
@@ -83,6 +84,7 @@ def engine() -> str:
 def country() -> str:
     """docs/benchmarks.md, 'A whole country': the table and the issue's goals."""
     r = _load("country.json")
+    before = _load("country_one_byte.json")
     m, goals = r["machine"], r["goals"]
     total = sum(r["stage_seconds"].values())
     stages = ", ".join(f"{stage} {100 * r['stage_seconds'][stage] / total:.0f}%"
@@ -107,6 +109,13 @@ def country() -> str:
         f"Time per stage of the step: {stages}. Measured on {m['date'][:10]} ({m['cpu']}, "
         f"{m['cpu_count']} cores, Numba threads {m['numba_threads']}, commit "
         f"{m['git_commit']}).",
+        "",
+        f"Before surveillance packed what neighbours show into two bits a position (one "
+        f"byte each, `country_one_byte.json`, commit {before['machine']['git_commit']}): a "
+        f"median week of {before['step_s_median']:.2f} s, a simulated year of "
+        f"{before['seconds_per_simulated_year']:.0f} s, surveil "
+        f"{100 * before['stage_seconds']['surveil'] / sum(before['stage_seconds'].values()):.0f}%"
+        " of the step.",
         "",
         f"Goals: at most 8 GiB: **{'met' if goals['memory_met'] else 'missed'}** "
         f"({r['peak_rss_bytes'] / GIB:.2f} GiB); at most 90 s per simulated year on 2 cores: "
