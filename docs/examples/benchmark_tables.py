@@ -4,7 +4,8 @@ From ``benchmarks/results/engine.json`` (``python benchmarks/bench_engine.py``)
 and ``benchmarks/results/country.json`` (``python benchmarks/bench_country.py``,
 scenarios/north_korea.toml at 1:1; ``country_one_byte.json`` is the same benchmark
 before the surveillance array was packed, kept for the comparison). Run
-``python docs/examples/benchmark_tables.py`` after either; ``tests/test_docs.py`` fails while the docs differ from what it writes.
+``python docs/examples/benchmark_tables.py`` after either; ``tests/test_docs.py``
+fails while the docs differ from what it writes.
 """
 
 from __future__ import annotations
