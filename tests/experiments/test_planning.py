@@ -89,6 +89,44 @@ def test_plan_command_writes_designs_choices_and_the_cost_curve(tiny, tmp_path):
     pd.testing.assert_frame_equal(pd.read_parquet(out / "plan.parquet"), designs)
 
 
+def test_an_interrupted_plan_keeps_its_finished_rounds(tiny, tmp_path):
+    """Cut short after its first round, a plan's cache holds that round; the rerun reuses it."""
+    from minders.experiments.executors import make_executor
+
+    class StopsOnTheSecondRound:
+        def __init__(self):
+            self.inner, self.rounds = make_executor("serial"), 0
+            self.workers, self.threads = self.inner.workers, self.inner.threads
+
+        def __enter__(self):
+            return self
+
+        def __exit__(self, *exc):
+            return False
+
+        def map(self, fn, items):
+            self.rounds += 1
+            if self.rounds == 2:
+                raise KeyboardInterrupt
+            return self.inner.map(fn, items)
+
+    cache = tmp_path / "runs.parquet"
+    # A target between the bounds at spans 1 and 24: the bisection takes several rounds.
+    settings = dict(targets=[0.12], confidence=0.9, replicates=3, max_span=24, upper_spans=[5])
+    scenario = minders.load_scenario(tiny)
+    with pytest.raises(KeyboardInterrupt):
+        plan(scenario, executor=StopsOnTheSecondRound(), cache=cache, **settings)
+    kept = pd.read_parquet(cache)
+    assert len(kept) > 0 and len(kept) % 3 == 0  # whole designs of the first round
+    full = plan(scenario, executor="serial", cache=cache, **settings)
+    fresh = plan(scenario, executor="serial", **settings)
+    pd.testing.assert_frame_equal(full.designs, fresh.designs)  # same answer with the cache
+    again = pd.read_parquet(cache)
+    assert not again.duplicated(["run_key", "staffing", "replicate"]).any()
+    assert set(map(tuple, kept[["staffing", "replicate"]].to_numpy())) <= set(
+        map(tuple, again[["staffing", "replicate"]].to_numpy()))
+
+
 @pytest.mark.parametrize(("args", "words"), [
     (["--target", "0.1", "--confidence", "1.5"], "--confidence"),
     (["--target", "0.1", "--tier", "police"], "--tier: expected a tier"),

@@ -245,6 +245,8 @@ def plan(
         Cheapest feasible designs kept per target.
     cache : str or Path, optional
         A file of per-run outcomes: runs found there (same settings) are reused.
+        It is rewritten (atomically) after every round of the bisection, so a
+        plan that is interrupted or killed loses at most the round under way.
     progress : callable, optional
         ``progress(done, total)`` in runs.
 
@@ -316,7 +318,6 @@ def plan(
     probes_per_line = 2 + math.ceil(math.log2(max(2, max_span)))
     estimate = len({(ln.extra, ln.upper) for ln in lines}) * probes_per_line * replicates
     done_runs = 0
-    new_rows: list[dict[str, Any]] = []
 
     def evaluate(staffings: list[Staffing]) -> None:
         nonlocal done_runs
@@ -361,9 +362,10 @@ def plan(
             done_runs += int(result.run_ids.size)
             if progress is not None:
                 progress(done_runs, max(estimate, done_runs))
-        for st, info in todo:
-            new_rows.extend({"run_key": run_key, "staffing": st.key, "replicate": r,
-                             "defections": float(d)} for r, d in enumerate(info["defections"]))
+        rows = [{"run_key": run_key, "staffing": st.key, "replicate": r, "defections": float(d)}
+                for st, info in todo for r, d in enumerate(info["defections"])]
+        if cache is not None:  # after every round: an interrupted plan keeps what it ran
+            _write_cache(cache, run_key, rows)
 
     def feasible(st: Staffing, target: float) -> bool:
         return _stats(evaluated[st], confidence)["ucb"] <= target
@@ -394,8 +396,6 @@ def plan(
                     ln.lo = mid
                 else:
                     ln.hi = mid
-    if cache is not None and new_rows:
-        _write_cache(cache, run_key, new_rows)
     designs = _designs_table(evaluated, confidence, lines)
     choices = _choices(designs, targets, show)
     settings["seconds"] = round(time.perf_counter() - start, 2)
