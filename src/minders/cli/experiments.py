@@ -377,7 +377,10 @@ def plan(
                     progress=progress,
                 )
         except KeyboardInterrupt:
-            _interrupted("the plan was not finished; nothing was saved")
+            cache = folder / "plan_runs.parquet"
+            _interrupted("the plan was not finished" + (
+                f"; its finished rounds are kept in {cache}: run the same command again to go on"
+                if cache.is_file() else "; nothing was saved"))
         paths = result.save(folder)
     if quiet:
         return
