@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import sys
 import tomllib
 from pathlib import Path
 from typing import Any
@@ -13,6 +14,8 @@ from minders.scenario import Scenario
 from minders.spec import apply_overrides
 
 ROOT = Path(__file__).resolve().parents[1]
+# The doc generators in docs/examples/ share _markers.py; tests load them by path.
+sys.path.append(str(ROOT / "docs" / "examples"))
 #: Bundled scenarios of the minders kind (the classic models have tests of their own).
 SCENARIOS = sorted(
     path for path in (ROOT / "scenarios").glob("*.toml")

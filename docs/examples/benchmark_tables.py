@@ -13,6 +13,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from _markers import replace_between
+
 ROOT = Path(__file__).resolve().parents[2]
 DOC = ROOT / "docs" / "benchmarks.md"
 README = ROOT / "README.md"
@@ -156,9 +158,7 @@ def rewrite(text: str, blocks: dict | None = None) -> str:
         start = _start(name)
         if start not in text:
             continue
-        head, rest = text.split(start, 1)
-        _, tail = rest.split(END, 1)
-        text = f"{head}{start}\n{make()}\n{END}{tail}"
+        text = replace_between(text, start, END, make())
     return text
 
 

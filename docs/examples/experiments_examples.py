@@ -18,6 +18,8 @@ import time
 from pathlib import Path
 from typing import Any
 
+from _markers import replace_between
+
 ROOT = Path(__file__).resolve().parents[2]
 DOC = ROOT / "docs" / "experiments.md"
 RECORDING = Path(__file__).with_suffix(".json")
@@ -233,9 +235,7 @@ def rewrite(text: str, data: dict[str, Any] | None = None) -> str:
     if data is None:
         data = json.loads(RECORDING.read_text(encoding="utf-8"))
     for part in PARTS:
-        head, rest = text.split(start(part), 1)
-        _, tail = rest.split(END, 1)
-        text = f"{head}{start(part)}\n{fragment(part, data)}\n{END}{tail}"
+        text = replace_between(text, start(part), END, fragment(part, data))
     return text
 
 

@@ -24,6 +24,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+from _markers import replace_between
 
 from minders.experiments import build_sweep, load_experiment, load_records, load_results, run_sweep
 from minders.experiments.analysis import lagged_correlation, roc_auc, tipping_curve
@@ -312,10 +313,7 @@ def fragments(numbers: dict[str, Any]) -> dict[str, str]:
 
 def replace_part(text: str, part: str, body: str) -> str:
     """``text`` with the generated ``part`` replaced by ``body``."""
-    start = START.format(part=part)
-    head, rest = text.split(start, 1)
-    _, tail = rest.split(END, 1)
-    return f"{head}{start}\n{body}\n{END}{tail}"
+    return replace_between(text, START.format(part=part), END, body)
 
 
 def rewrite(text: str, part: str, numbers: dict[str, Any] | None = None) -> str:

@@ -11,6 +11,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from _markers import replace_between
+
 ROOT = Path(__file__).resolve().parents[2]
 DOC = ROOT / "docs" / "benchmarks.md"
 #: label -> file in benchmarks/results, oldest first
@@ -50,9 +52,7 @@ def fragment() -> str:
 
 def rewrite(text: str) -> str:
     """``text`` with the generated part replaced."""
-    head, rest = text.split(START, 1)
-    _, tail = rest.split(END, 1)
-    return f"{head}{START}\n{fragment()}\n{END}{tail}"
+    return replace_between(text, START, END, fragment())
 
 
 if __name__ == "__main__":
