@@ -58,28 +58,26 @@ class Graph:
 # so building takes the graph itself plus one part's temporaries: at 26 million positions,
 # the pairs of a one-pass build would take gigabytes more.
 @nb.njit(cache=True)
-def _count_pairs(u: np.ndarray, v: np.ndarray, indptr: np.ndarray) -> None:
-    """Add both directions of each pair (no self-loops) to the row counts ``indptr[i + 1]``."""
-    for e in range(u.size):
-        if u[e] != v[e]:
-            indptr[u[e] + 1] += 1
-            indptr[v[e] + 1] += 1
+def _add_pairs(u: np.ndarray, v: np.ndarray, indptr: np.ndarray, indices: np.ndarray,
+               fill: bool) -> None:
+    """Both directions of each pair (self-loops left out): counted, or written into the rows.
 
-
-@nb.njit(cache=True)
-def _fill_pairs(u: np.ndarray, v: np.ndarray, indptr: np.ndarray, indices: np.ndarray) -> None:
-    """Write both directions of each pair at the rows' next free places, ``indptr[i]``.
-
-    ``indptr[i]`` serves as row ``i``'s write position (no separate array): it
-    ends at the row's end, and :func:`_finish_rows` shifts it back.
+    Counting adds to ``indptr[i + 1]``. Filling writes at row ``i``'s next free
+    place, ``indptr[i]`` (no separate array): it ends at the row's end, and
+    :func:`_finish_rows` shifts it back.
     """
     for e in range(u.size):
         a, b = u[e], v[e]
-        if a != b:
+        if a == b:
+            continue
+        if fill:
             indices[indptr[a]] = b
             indptr[a] += 1
             indices[indptr[b]] = a
             indptr[b] += 1
+        else:
+            indptr[a + 1] += 1
+            indptr[b + 1] += 1
 
 
 @nb.njit(cache=True)
@@ -87,8 +85,9 @@ def _unit_pairs(is_minder: np.ndarray, ward_start: np.ndarray, ward_end: np.ndar
                 indptr: np.ndarray, indices: np.ndarray, fill: bool) -> None:
     """Work units: each ward with its minder and a ring lattice inside its unit.
 
-    Counts the rows (``fill`` false) or fills them; the ring reaches ``(ties + 1) // 2``
-    wards on each side, or half the unit when it is smaller (then a clique).
+    Counts the rows (``fill`` false) or fills them (:func:`_add_pairs`, one pair at a
+    time); the ring reaches ``(ties + 1) // 2`` wards on each side, or half the unit
+    when it is smaller (then a clique).
     """
     one_u = np.empty(1, dtype=indices.dtype)
     one_v = np.empty(1, dtype=indices.dtype)
@@ -101,16 +100,10 @@ def _unit_pairs(is_minder: np.ndarray, ward_start: np.ndarray, ward_end: np.ndar
         for w in range(lo, hi):
             one_u[0] = w
             one_v[0] = m
-            if fill:
-                _fill_pairs(one_u, one_v, indptr, indices)
-            else:
-                _count_pairs(one_u, one_v, indptr)
+            _add_pairs(one_u, one_v, indptr, indices, fill)
             for offset in range(1, reach + 1):
                 one_v[0] = lo + (w - lo + offset) % size
-                if fill:
-                    _fill_pairs(one_u, one_v, indptr, indices)
-                else:
-                    _count_pairs(one_u, one_v, indptr)
+                _add_pairs(one_u, one_v, indptr, indices, fill)
 
 
 @nb.njit(cache=True)
@@ -155,14 +148,15 @@ def _build(n: int, parts, units=None) -> Graph:
         pop, ties = units
         _unit_pairs(pop.is_minder, pop.ward_start, pop.ward_end, ties, indptr, no_rows, False)
     for u, v in parts():
-        _count_pairs(u.astype(index_type, copy=False), v.astype(index_type, copy=False), indptr)
+        _add_pairs(u.astype(index_type, copy=False), v.astype(index_type, copy=False), indptr,
+                   no_rows, False)
     np.cumsum(indptr, out=indptr)
     indices = np.empty(int(indptr[n]), dtype=index_type)
     if units is not None:
         _unit_pairs(pop.is_minder, pop.ward_start, pop.ward_end, ties, indptr, indices, True)
     for u, v in parts():
-        _fill_pairs(u.astype(index_type, copy=False), v.astype(index_type, copy=False), indptr,
-                    indices)
+        _add_pairs(u.astype(index_type, copy=False), v.astype(index_type, copy=False), indptr,
+                   indices, True)
     kept = _finish_rows(indptr, indices)
     # Repeats are few (a random tie that doubles a family or unit tie): keep the view rather
     # than copy the neighbour lists to give their room back.
