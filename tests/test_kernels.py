@@ -202,6 +202,49 @@ def test_parallel_decide_gives_the_same_outcomes(sim):
         np.testing.assert_array_equal(serial, parallel)
 
 
+def test_act_detection_bounds_bracket_the_power():
+    rng = np.random.default_rng(3)
+    d = np.concatenate([rng.random(2000), [0.0, 1e-300, 1e-17, 0.5, 1.0 - 1e-16, 1.0]])
+    for v in [1.0, 2.0, 3.0, 4.0, 7.0, 64.0, 2.5, 65.0]:
+        whole = v == np.floor(v) and v <= 64.0
+        for x in d:
+            low, high = kernels._act_detection_bounds(x, v, whole)
+            exact = kernels._act_detection(x, v)
+            assert low <= exact <= high
+            assert high - low <= 1e-12
+            if not whole:
+                assert low == high == exact
+
+
+def _intend_with_slack(slack):
+    """The serial intentions kernel with the power bracketed ``slack`` wide."""
+    import types
+
+    import numba as nb
+
+    names = dict(vars(kernels), _POWER_SLACK=slack)
+    bounds = kernels._act_detection_bounds.py_func
+    names["_act_detection_bounds"] = nb.njit(inline="always")(
+        types.FunctionType(bounds.__code__, names, "bounds"))
+    return nb.njit(types.FunctionType(kernels._intend.__code__, names, "intend_slack"))
+
+
+def test_bracketed_power_takes_the_decisions_of_the_exact_power(sim):
+    """A bracket 20% wide sends many decisions to the exact power: none may change."""
+    wide = _intend_with_slack(0.2)
+    for seed, visibility in [(11, 3.0), (12, 4.0), (13, 1.0)]:
+        rng = np.random.default_rng(seed)
+        agents = random_agents(sim, rng)
+        params = random_params(sim, rng, act_visibility=visibility)
+        intents = []
+        for kernel in (kernels.intend, wide):
+            values = random_values(sim, agents, params, np.random.default_rng(seed))
+            kernel(sim.layout, agents, params, values)
+            intents.append(values.intent)
+        assert np.count_nonzero(intents[0] & kernels.WOULD_ACT) > 10
+        np.testing.assert_array_equal(intents[0], intents[1])
+
+
 # --------------------------------------------------------------------------- 4.3
 DECIDE_FIELDS = ("status", "jail_until", "vacated_at", "last_act")
 

@@ -485,6 +485,8 @@ def grievance(layout: Layout, agents: Agents, legitimacy: np.ndarray, out: np.nd
 
 #: Bits of what a neighbour shows in :func:`surveil` (``loyal`` must be bit 0: it is summed).
 _SHOWS_LOYAL, _SHOWS_ACTING, _SHOWS_AGGRIEVED = 1, 2, 4
+#: Powers of (1 - informer_rate) :func:`surveil` tabulates (loyal neighbours 0..63).
+_POWERS = 64
 
 
 def _surveil(  # compiled twice below: serial and parallel
@@ -531,6 +533,11 @@ def _surveil(  # compiled twice below: serial and parallel
         params.watch_capacity, params.catch_capacity, params.shirk,
     )
     no_report = 1.0 - params.informer_rate
+    # (1 - rho)^loyal for the usual degrees, each by the very expression it replaces
+    # (same bits): the power was a sixth of the stage.
+    unreported = np.empty(_POWERS, dtype=np.float64)
+    for k in range(_POWERS):
+        unreported[k] = no_report**k
     since = params.step - params.memory
     # What a neighbour shows (loyal, seen acting, privately aggrieved in post), packed:
     # the neighbour loop below reads scattered positions, and a few bits from a small
@@ -556,6 +563,7 @@ def _surveil(  # compiled twice below: serial and parallel
                 bits += _SHOWS_AGGRIEVED
             packed |= bits << (width * (j & (per - 1)))
         shown[b] = packed
+    lanes = np.uint32(per - 1)
     for level in range(levels.size - 1):
         for i in nb.prange(levels[level], levels[level + 1]):  # reads others, writes slot i
             if status[i] >= JAILED:
@@ -565,20 +573,25 @@ def _surveil(  # compiled twice below: serial and parallel
                 continue
             k = tier[i]
             # Seen: acting, or (when private discontent shows) aggrieved. Without branches,
-            # the scattered reads of one row are all in flight at once.
+            # the scattered reads of one row are all in flight at once; unsigned counters
+            # and indices spare a negative-index test on every read.
             mask = _SHOWS_ACTING | (_SHOWS_AGGRIEVED if see_private[k] else 0)
             loyal = 0
             seen = 0
-            for e in range(indptr[i], indptr[i + 1]):
-                j = indices[e]
-                shows = shown[j >> per_log] >> (width * (j & (per - 1)))
+            e = np.uint64(indptr[i])
+            stop = np.uint64(indptr[i + 1])
+            while e < stop:
+                j = np.uint32(indices[e])
+                shows = shown[j >> per_log] >> (width * (j & lanes))
                 loyal += shows & _SHOWS_LOYAL
                 seen += (shows & mask) != 0
+                e += np.uint64(1)
             degree = indptr[i + 1] - indptr[i]
             signal[i] = seen / degree if degree > 0 else 0.0
             m = minder[i]
             watched = attention[m] * p_detect[k] if m >= 0 else 0.0
-            d = 1.0 - (1.0 - min(watched, 1.0)) * no_report**loyal
+            d = 1.0 - (1.0 - min(watched, 1.0)) * (
+                unreported[loyal] if loyal < _POWERS else no_report**loyal)
             detection[i] = d
             if is_minder[i]:
                 present = 0
@@ -652,6 +665,7 @@ def _intend(  # compiled twice below: serial and parallel
     family_weight, visibility = params.family_weight, params.act_visibility
     abroad, step, opportunity = agents.abroad, params.step, params.opportunity
     abroad_chance, border_chance = params.abroad_chance, params.border_chance
+    whole = visibility == np.floor(visibility) and visibility <= 64.0
     for i in nb.prange(status.size):
         event[i] = NONE
         wish = 0
@@ -673,10 +687,21 @@ def _intend(  # compiled twice below: serial and parallel
             # chance 1 - (1 - a)(1 - fear) that the act is seen (cheap test first).
             push = g + beta[k] * signal[i] - threshold[i]
             if push > 0.0:
-                seen = _act_detection(d, visibility)
-                if push > risk_aversion[i] * _perceived(seen, fear[i]) * (1.0 + fam):
+                # The chance a_i the act is seen, bracketed without the power where v is
+                # whole; the power only for a decision that falls inside the bracket.
+                low, high = _act_detection_bounds(d, visibility, whole)
+                r, f = risk_aversion[i], fear[i]
+                acts = push > r * _perceived(low, f) * (1.0 + fam)
+                if acts and not push > r * _perceived(high, f) * (1.0 + fam):
+                    seen = _act_detection(d, visibility)
+                    low = high = seen
+                    acts = push > r * _perceived(seen, f) * (1.0 + fam)
+                if acts:
                     wish |= WOULD_ACT
-                    if uniform(params.key_arrest, step, i) < seen:
+                    u = uniform(params.key_arrest, step, i)
+                    if low != high and low <= u < high:
+                        low = high = _act_detection(d, visibility)
+                    if u < low:
                         wish |= WOULD_BE_SEEN
         intent[i] = wish
 
@@ -812,6 +837,40 @@ def decide_parallel(
 def _act_detection(d, visibility):
     """Chance that an open act is seen: 1 - (1 - d)^v, an act being public."""
     return 1.0 - (1.0 - d) ** visibility if d > 0.0 else 0.0
+
+
+#: Relative error allowed for (1 - d)^v by repeated squaring, at least 400 times its
+#: worst case (at most 14 roundings of 2^-53 for v <= 64, and one ulp of the power).
+_POWER_SLACK = 1e-13
+
+
+@nb.njit(inline="always", cache=True)
+def _act_detection_bounds(d, visibility, whole):
+    """Bounds ``low <= a <= high`` on :func:`_act_detection`'s a = 1 - (1 - d)^v.
+
+    Where v is a whole number (``whole``, v <= 64) the power is taken by
+    repeated squaring, a few multiplications where the power function cost a
+    third of the decision step, and widened by :data:`_POWER_SLACK`: every
+    operation after it is monotone, so a decision taken on both bounds alike
+    is the decision taken on a itself (callers compute a exactly only when the
+    bounds disagree). Otherwise, or where the power is too small for a
+    relative bound (subnormal range), both bounds are a, exactly.
+    """
+    if not whole or d <= 0.0:
+        a = _act_detection(d, visibility)
+        return a, a
+    x = 1.0 - d
+    n = int(visibility)
+    y = 1.0
+    while n:
+        if n & 1:
+            y *= x
+        x *= x
+        n >>= 1
+    if y < 1e-290:
+        a = _act_detection(d, visibility)
+        return a, a
+    return 1.0 - y * (1.0 + _POWER_SLACK), 1.0 - y * (1.0 - _POWER_SLACK)
 
 
 @nb.njit(inline="always", cache=True)
