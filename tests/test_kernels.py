@@ -360,6 +360,28 @@ def test_tally_matches_reference(sim):
     assert np.all(np.delete(totals, GROUPS) > 0)  # every field exercised
 
 
+def test_parallel_respond_and_tally_give_the_same_numbers():
+    """On a world of several tally parts (and fading over threads), serial = parallel."""
+    big = Simulation(make_scenario({"tiers.residents.size": 150_000}, base=WORLD), seed=3)
+    assert big.population.size > 2 * kernels._TALLY_PART
+    outputs = []
+    for respond, tally in ((kernels.respond, kernels.tally),
+                           (kernels.respond_parallel, kernels.tally_parallel)):
+        _, agents, params, values, _ = decided(big, 9)
+        leaks = np.zeros(3, np.int64)
+        respond(big.layout, agents, params, values, leaks)
+        out = np.full((3, TALLY_FIELDS), -1, np.int64)
+        tally(big.layout, agents, values, out)
+        outputs.append((*agents, values.event, leaks, out))
+    for serial, parallel in zip(*outputs, strict=True):
+        np.testing.assert_array_equal(serial, parallel)
+    _, agents, params, values, _ = decided(big, 9)
+    kernels.respond(big.layout, agents, params, values, np.zeros(3, np.int64))
+    expected = tally_reference(big.layout, agents.status, agents.threshold, values.event,
+                               values.grievance, 3)
+    np.testing.assert_array_equal(outputs[1][-1], expected)
+
+
 def test_statuses_of_the_failed_and_the_sent_home(sim):
     """Turned back and failed arrests stay active; the caught abroad are sent home."""
     for seed in range(4):

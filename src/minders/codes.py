@@ -46,6 +46,8 @@ NEVER = np.iinfo(np.int32).min // 2
     ARREST, ARREST_REPATRIATED, ARREST_FAILED,
     CAUGHT_PURGED, ARREST_PURGED, WARD_PURGED,
 ) = range(13)
+#: Number of event codes.
+N_EVENTS = WARD_PURGED + 1
 
 # ----------------------------------------------------------------------------- tally fields
 # The tally's columns 0 .. N_STATUSES - 1 are the status stocks; these follow them.
@@ -61,7 +63,7 @@ __all__ = [
     "STATUS_NAMES", "N_STATUSES", "NEVER",
     "NONE", "DEFECTION", "GROUP_DEFECTION", "FOLLOW", "INTERCEPTION",
     "INTERCEPTION_REPATRIATED", "INTERCEPTION_FAILED", "ARREST", "ARREST_REPATRIATED",
-    "ARREST_FAILED", "CAUGHT_PURGED", "ARREST_PURGED", "WARD_PURGED",
+    "ARREST_FAILED", "CAUGHT_PURGED", "ARREST_PURGED", "WARD_PURGED", "N_EVENTS",
     "ATTEMPTS", "DEFECTIONS", "INTERCEPTIONS", "ARRESTS", "PURGES", "IN_POST", "AGGRIEVED",
     "MINDERS_WATCHING", "REPATRIATIONS", "ARRESTS_FAILED", "GROUPS", "GROUP_MEMBERS",
     "FOLLOWERS", "TALLY_FIELDS",

@@ -152,6 +152,8 @@ class Simulation:
         parallel = n >= kernels.PARALLEL_MIN_AGENTS
         self._surveil_kernel = kernels.surveil_parallel if parallel else kernels.surveil
         self._decide_kernel = kernels.decide_parallel if parallel else kernels.decide
+        self._respond_kernel = kernels.respond_parallel if parallel else kernels.respond
+        self._tally_kernel = kernels.tally_parallel if parallel else kernels.tally
         self._tally = np.zeros((len(tiers), TALLY_FIELDS), dtype=np.int64)
         self._leaks = np.zeros(len(tiers), dtype=np.int64)
         self.records = Records(self.steps, pop.tier_names)
@@ -212,12 +214,12 @@ class Simulation:
         """Stage 4: purges, fear and leaks; leaks lower p_detect from the next step."""
         leaks = self._leaks
         leaks[:] = 0
-        kernels.respond(self.layout, self.agents, params, self.values, leaks)
+        self._respond_kernel(self.layout, self.agents, params, self.values, leaks)
         self.p_detect = np.maximum(0.0, self.p_detect - self.scenario.model.leak * leaks)
 
     def _measure(self, params: kernels.StepParams) -> None:
         """Stage 5: the tally of the step, kept by :meth:`step` once past the burn-in."""
-        kernels.tally(self.layout, self.agents, self.values, self._tally)
+        self._tally_kernel(self.layout, self.agents, self.values, self._tally)
         self._tally[:, GROUPS] = self.flows.groups
         self._p_detect_now = params.p_detect
 

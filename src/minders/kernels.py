@@ -72,6 +72,8 @@ from minders.codes import (
     JAILED,
     LOYAL,
     MINDERS_WATCHING,
+    N_EVENTS,
+    N_STATUSES,
     NONE,
     PURGED,
     PURGES,
@@ -964,6 +966,35 @@ def _caught(i, attempt, step, jail, state, is_minder, event, jail_room):
             last_act[i] = step
 
 
+def _fade(agents: Agents, params: StepParams) -> None:
+    """Memory fades (the first part of :func:`respond`, compiled serial and parallel).
+
+    Fear by ``fear_keep``; seen escapes, failures and a minder's exposure by
+    ``memory_keep``. Zeros stay as they are without being written: most
+    holders have seen nothing, and most are not minders.
+    """
+    # One name per line: Numba's parallel build wrote into copies of fields unpacked
+    # together as one tuple (numba 0.68; see _intend).
+    fear = agents.fear
+    success = agents.seen_success
+    failure = agents.seen_failure
+    exposure = agents.exposure
+    fear_keep, memory_keep = params.fear_keep, params.memory_keep
+    for i in nb.prange(fear.size):
+        if fear[i] != 0.0:
+            fear[i] *= fear_keep
+        if success[i] != 0.0:
+            success[i] *= memory_keep
+        if failure[i] != 0.0:
+            failure[i] *= memory_keep
+        if exposure[i] != 0.0:
+            exposure[i] *= memory_keep
+
+
+fade = nb.njit(cache=True)(_named(_fade, "fade"))
+fade_parallel = nb.njit(cache=True, parallel=True)(_named(_fade, "fade_parallel"))
+
+
 @nb.njit(cache=True)
 def respond(
     layout: Layout, agents: Agents, params: StepParams, values: StepValues, leaks: np.ndarray,
@@ -971,7 +1002,7 @@ def respond(
     """The regime's response, and what agents see of it (docs/model.md, '4.4 Regime response').
 
     1. Memory fades: fear by ``fear_keep``, seen escapes, failures and a
-       minder's exposure by ``memory_keep``.
+       minder's exposure by ``memory_keep`` (:func:`fade`).
     2. Each escape (alone, with the unit, following the minder) purges the
        leaver's minder (if still in post) with chance ``purge_rate``; the
        draw belongs to the leaving ward, so the outcome does not depend on
@@ -1001,19 +1032,32 @@ def respond(
     leaks : int64 array, shape (tiers,)
         Incremented by the defecting minders watching each tier.
     """
+    fade(agents, params)
+    _respond_events(layout, agents, params, values, leaks)
+
+
+@nb.njit(cache=True)
+def respond_parallel(
+    layout: Layout, agents: Agents, params: StepParams, values: StepValues, leaks: np.ndarray,
+) -> None:
+    """:func:`respond` with the fading split across threads (the same numbers)."""
+    fade_parallel(agents, params)
+    _respond_events(layout, agents, params, values, leaks)
+
+
+@nb.njit(cache=True)
+def _respond_events(
+    layout: Layout, agents: Agents, params: StepParams, values: StepValues, leaks: np.ndarray,
+) -> None:
+    """Steps 2-4 of :func:`respond`: purges, what is seen, leaks (in position order)."""
     status, fear, event = agents.status, agents.fear, values.event
     success, failure, exposure = agents.seen_success, agents.seen_failure, agents.exposure
     minder, is_minder = layout.minder, layout.is_minder
     ward_start, ward_end = layout.ward_start, layout.ward_end
     indptr, indices = layout.indptr, layout.indices
     step, purge_rate = params.step, params.purge_rate
-    fear_keep, memory_keep = params.fear_keep, params.memory_keep
+    memory_keep = params.memory_keep
     calm = 1.0 - params.fear_per_event
-    for i in range(status.size):
-        fear[i] *= fear_keep
-        success[i] *= memory_keep
-        failure[i] *= memory_keep
-        exposure[i] *= memory_keep
     for i in range(status.size):
         ev = event[i]
         if DEFECTION <= ev <= FOLLOW:
@@ -1056,14 +1100,20 @@ def respond(
                         fear[p] = 1.0 - (1.0 - fear[p]) * calm
 
 
-@nb.njit(cache=True)
-def tally(layout: Layout, agents: Agents, values: StepValues, out: np.ndarray) -> None:
+#: Positions per part of :func:`tally`'s count (each part counts into its own table).
+_TALLY_PART = 1 << 16
+
+
+def _tally(layout: Layout, agents: Agents, values: StepValues, out: np.ndarray) -> None:
     """Counts per tier for the records (docs/model.md, '4.5 Measurement').
 
     Status stocks, flows of the step, the aggrieved in post and the in-post
     minders watching each tier; the columns are the tally fields of
     :mod:`minders.codes` (``GROUPS`` is left to the engine, which has the
-    decision step's count).
+    decision step's count). The positions are counted in parts of
+    :data:`_TALLY_PART`, each into its own table (in parallel in
+    :func:`tally_parallel`), and the tables summed: integer counts, so the
+    same numbers either way.
 
     Parameters
     ----------
@@ -1079,42 +1129,65 @@ def tally(layout: Layout, agents: Agents, values: StepValues, out: np.ndarray) -
     status, threshold = agents.status, agents.threshold
     tier, is_minder, watched_tier = layout.tier, layout.is_minder, layout.watched_tier
     event, grievance = values.event, values.grievance
+    n = status.size
+    tiers = out.shape[0]
+    parts = (n + _TALLY_PART - 1) // _TALLY_PART
+    # Each part counts positions by (tier, status) and (tier, event), branch-free (in
+    # a crisis most positions have an event, and per-event branches mispredicted);
+    # the tally's flow fields are read off the event counts afterwards.
+    by_status = np.zeros((parts, tiers, N_STATUSES), dtype=np.int64)
+    by_event = np.zeros((parts, tiers, N_EVENTS), dtype=np.int64)
+    extra = np.zeros((parts, tiers, 2), dtype=np.int64)  # aggrieved in post, minders watching
+    for c in nb.prange(parts):
+        statuses, events, more = by_status[c], by_event[c], extra[c]
+        for i in range(c * _TALLY_PART, min(n, (c + 1) * _TALLY_PART)):
+            k = tier[i]
+            st = status[i]
+            statuses[k, st] += 1
+            events[k, event[i]] += 1
+            in_post = st < JAILED
+            more[k, 0] += in_post and grievance[i] > threshold[i]
+            if in_post and is_minder[i]:
+                more[watched_tier[i], 1] += 1
     out[:, :] = 0
-    for i in range(status.size):
-        k = tier[i]
-        st = status[i]
-        out[k, st] += 1
-        ev = event[i]
-        if ev != NONE:
-            if DEFECTION <= ev <= FOLLOW:
-                out[k, ATTEMPTS] += 1
-                out[k, DEFECTIONS] += 1
-                if ev == GROUP_DEFECTION:
-                    out[k, GROUP_MEMBERS] += 1
-                elif ev == FOLLOW:
-                    out[k, FOLLOWERS] += 1
-            elif INTERCEPTION <= ev <= INTERCEPTION_FAILED or ev == CAUGHT_PURGED:
-                out[k, ATTEMPTS] += 1
-                out[k, INTERCEPTIONS] += 1
-            elif ev == ARREST or ev == ARREST_REPATRIATED or ev == ARREST_PURGED:
-                out[k, ARRESTS] += 1
-            if ev == INTERCEPTION_REPATRIATED or ev == ARREST_REPATRIATED:
-                out[k, REPATRIATIONS] += 1
-            elif ev == INTERCEPTION_FAILED or ev == ARREST_FAILED:
-                out[k, ARRESTS_FAILED] += 1
-            elif ev >= CAUGHT_PURGED:
-                out[k, PURGES] += 1
-        if st < JAILED:
-            out[k, IN_POST] += 1
-            if grievance[i] > threshold[i]:
-                out[k, AGGRIEVED] += 1
-            if is_minder[i]:
-                out[watched_tier[i], MINDERS_WATCHING] += 1
+    for c in range(parts):
+        for k in range(tiers):
+            for st in range(N_STATUSES):
+                out[k, st] += by_status[c, k, st]
+                if st < JAILED:
+                    out[k, IN_POST] += by_status[c, k, st]
+            out[k, AGGRIEVED] += extra[c, k, 0]
+            out[k, MINDERS_WATCHING] += extra[c, k, 1]
+            for ev in range(1, N_EVENTS):
+                count = by_event[c, k, ev]
+                if DEFECTION <= ev <= FOLLOW:
+                    out[k, ATTEMPTS] += count
+                    out[k, DEFECTIONS] += count
+                    if ev == GROUP_DEFECTION:
+                        out[k, GROUP_MEMBERS] += count
+                    elif ev == FOLLOW:
+                        out[k, FOLLOWERS] += count
+                elif INTERCEPTION <= ev <= INTERCEPTION_FAILED or ev == CAUGHT_PURGED:
+                    out[k, ATTEMPTS] += count
+                    out[k, INTERCEPTIONS] += count
+                elif ev == ARREST or ev == ARREST_REPATRIATED or ev == ARREST_PURGED:
+                    out[k, ARRESTS] += count
+                if ev == INTERCEPTION_REPATRIATED or ev == ARREST_REPATRIATED:
+                    out[k, REPATRIATIONS] += count
+                elif ev == INTERCEPTION_FAILED or ev == ARREST_FAILED:
+                    out[k, ARRESTS_FAILED] += count
+                elif ev >= CAUGHT_PURGED:
+                    out[k, PURGES] += count
+
+
+tally = nb.njit(cache=True)(_named(_tally, "tally"))
+#: :func:`tally` with its parts counted in parallel (the same counts).
+tally_parallel = nb.njit(cache=True, parallel=True)(_named(_tally, "tally_parallel"))
 
 
 __all__ = [
     "Layout", "Agents", "StepParams", "StepValues", "StepFlows", "PARALLEL_MIN_AGENTS",
     "WANTS_TO_LEAVE", "WOULD_ACT", "FINDS_WAY_OUT", "WOULD_BE_SEEN",
-    "settle", "grievance", "surveil", "surveil_parallel", "decide", "decide_parallel", "respond",
-    "tally",
+    "settle", "grievance", "surveil", "surveil_parallel", "decide", "decide_parallel", "fade",
+    "fade_parallel", "respond", "respond_parallel", "tally", "tally_parallel",
 ]
