@@ -229,7 +229,7 @@ def machine_info() -> dict:
 
 
 def verdict(row: dict) -> dict:
-    """The project's targets, checked against the largest run."""
+    """The project's targets, checked against the run of ``--agents`` positions."""
     scale = TARGET_AGENTS / row["agents"]
     base = row["rss"]["after_warmup"]["peak_rss_bytes"]  # interpreter, libraries, kernels
     return {
@@ -276,8 +276,9 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--agents", type=int, default=TARGET_AGENTS,
                         help="positions in the large run (default: %(default)s)")
-    parser.add_argument("--small", type=int, default=100_000,
-                        help="positions in the scaling run; 0 to skip (default: %(default)s)")
+    parser.add_argument("--small", default="10000,100000,10000000",
+                        help="positions of the other runs, comma-separated, for the cost per "
+                        "agent-step from 1e4 to 1e7; 0 to skip (default: %(default)s)")
     parser.add_argument("--steps", type=int, default=100, help="steps (default: %(default)s)")
     parser.add_argument("--seed", type=int, default=1, help="base seed (default: %(default)s)")
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT,
@@ -289,12 +290,13 @@ def main(argv: list[str] | None = None) -> int:
         print(json.dumps(run_child(args.agents, args.steps, args.seed)))
         return 0
 
-    sizes = sorted({s for s in (args.small, args.agents) if s > 0})
+    others = [int(size) for size in str(args.small).split(",") if size.strip()]
+    sizes = sorted({s for s in (*others, args.agents) if s > 0})
     rows = []
     for agents in sizes:
         print(f"benchmarking {agents:,} agents x {args.steps} steps ...", flush=True)
         rows.append(measure(agents, args.steps, args.seed))
-    check = verdict(rows[-1])
+    check = verdict(next(r for size, r in zip(sizes, rows, strict=True) if size == args.agents))
     print()
     print_table(rows, check)
 
