@@ -39,11 +39,13 @@ def test_generated_docs_are_fresh(script, rewrite):
     )
 
 
-def test_readme_speed_figures_are_fresh():
+@pytest.mark.parametrize("doc", ["README.md", "docs/experiments.md"])
+def test_speed_figures_elsewhere_are_fresh(doc):
     module = _load("benchmark_tables")
-    text = module.README.read_text(encoding="utf-8")
-    assert module.rewrite(text, module.BLOCKS[module.README]) == text, (
-        "README.md is out of date: run python docs/examples/benchmark_tables.py"
+    path = ROOT / doc
+    text = path.read_text(encoding="utf-8")
+    assert module.rewrite(text, module.BLOCKS[path]) == text, (
+        f"{doc} is out of date: run python docs/examples/benchmark_tables.py"
     )
 
 
