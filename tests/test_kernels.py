@@ -365,11 +365,10 @@ def test_parallel_respond_and_tally_give_the_same_numbers():
     big = Simulation(make_scenario({"tiers.residents.size": 150_000}, base=WORLD), seed=3)
     assert big.population.size > 2 * kernels._TALLY_PART
     outputs = []
-    for respond, tally in ((kernels.respond, kernels.tally),
-                           (kernels.respond_parallel, kernels.tally_parallel)):
+    for parallel, tally in ((False, kernels.tally), (True, kernels.tally_parallel)):
         _, agents, params, values, _ = decided(big, 9)
         leaks = np.zeros(3, np.int64)
-        respond(big.layout, agents, params, values, leaks)
+        kernels.respond(big.layout, agents, params, values, leaks, parallel)
         out = np.full((3, TALLY_FIELDS), -1, np.int64)
         tally(big.layout, agents, values, out)
         outputs.append((*agents, values.event, leaks, out))

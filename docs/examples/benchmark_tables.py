@@ -17,12 +17,12 @@ import json
 from pathlib import Path
 
 from _markers import replace_between
+from _tables import STAGES, versions_table
 
 ROOT = Path(__file__).resolve().parents[2]
 DOC = ROOT / "docs" / "benchmarks.md"
 README = ROOT / "README.md"
 RESULTS = ROOT / "benchmarks" / "results"
-STAGES = ("release_refill", "grievance", "surveil", "decide", "respond", "measure")
 END = "<!-- generated: end -->"
 MIB, GIB = 2**20, 2**30
 
@@ -161,14 +161,7 @@ def kernels() -> str:
     best = r["best_step_s_median"]
     machine = r["runs"]["current"][0]["machine"]
     loads = [run["load_average_1min"] for runs in r["runs"].values() for run in runs]
-    rows = ["| version | round | ms/step (median) | agent-steps/s | "
-            + " | ".join(f"{stage} s" for stage in STAGES) + " |",
-            "|---|---|---:|---:|" + "---:|" * len(STAGES)]
-    for label, runs in r["runs"].items():
-        for k, run in enumerate(runs, 1):
-            stages = " | ".join(f"{run['stage_seconds'][stage]:.2f}" for stage in STAGES)
-            rows.append(f"| {r[label]} ({label}) | {k} | {1000 * run['step_s_median']:.1f} | "
-                        f"{run['agent_steps_per_s'] / 1e6:.1f} M | {stages} |")
+    rows = versions_table(r, {label: f"{r[label]} ({label})" for label in r["runs"]})
     return "\n".join(rows + [
         "",
         f"Side by side at {r['settings']['agents']:,} agents ({r['settings']['rounds']} "

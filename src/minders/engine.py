@@ -152,7 +152,7 @@ class Simulation:
         parallel = n >= kernels.PARALLEL_MIN_AGENTS
         self._surveil_kernel = kernels.surveil_parallel if parallel else kernels.surveil
         self._decide_kernel = kernels.decide_parallel if parallel else kernels.decide
-        self._respond_kernel = kernels.respond_parallel if parallel else kernels.respond
+        self._parallel = parallel
         self._tally_kernel = kernels.tally_parallel if parallel else kernels.tally
         self._tally = np.zeros((len(tiers), TALLY_FIELDS), dtype=np.int64)
         self._leaks = np.zeros(len(tiers), dtype=np.int64)
@@ -214,7 +214,7 @@ class Simulation:
         """Stage 4: purges, fear and leaks; leaks lower p_detect from the next step."""
         leaks = self._leaks
         leaks[:] = 0
-        self._respond_kernel(self.layout, self.agents, params, self.values, leaks)
+        kernels.respond(self.layout, self.agents, params, self.values, leaks, self._parallel)
         self.p_detect = np.maximum(0.0, self.p_detect - self.scenario.model.leak * leaks)
 
     def _measure(self, params: kernels.StepParams) -> None:

@@ -998,6 +998,7 @@ fade_parallel = nb.njit(cache=True, parallel=True)(_named(_fade, "fade_parallel"
 @nb.njit(cache=True)
 def respond(
     layout: Layout, agents: Agents, params: StepParams, values: StepValues, leaks: np.ndarray,
+    parallel: bool = False,
 ) -> None:
     """The regime's response, and what agents see of it (docs/model.md, '4.4 Regime response').
 
@@ -1031,17 +1032,14 @@ def respond(
         Reads and updates ``event`` (adds ``WARD_PURGED``).
     leaks : int64 array, shape (tiers,)
         Incremented by the defecting minders watching each tier.
+    parallel : bool
+        Fade memory on all cores (:data:`fade_parallel`): the same numbers, worth it
+        for large populations only.
     """
-    fade(agents, params)
-    _respond_events(layout, agents, params, values, leaks)
-
-
-@nb.njit(cache=True)
-def respond_parallel(
-    layout: Layout, agents: Agents, params: StepParams, values: StepValues, leaks: np.ndarray,
-) -> None:
-    """:func:`respond` with the fading split across threads (the same numbers)."""
-    fade_parallel(agents, params)
+    if parallel:
+        fade_parallel(agents, params)
+    else:
+        fade(agents, params)
     _respond_events(layout, agents, params, values, leaks)
 
 
@@ -1189,5 +1187,5 @@ __all__ = [
     "Layout", "Agents", "StepParams", "StepValues", "StepFlows", "PARALLEL_MIN_AGENTS",
     "WANTS_TO_LEAVE", "WOULD_ACT", "FINDS_WAY_OUT", "WOULD_BE_SEEN",
     "settle", "grievance", "surveil", "surveil_parallel", "decide", "decide_parallel", "fade",
-    "fade_parallel", "respond", "respond_parallel", "tally", "tally_parallel",
+    "fade_parallel", "respond", "tally", "tally_parallel",
 ]
