@@ -1147,35 +1147,39 @@ def _tally(layout: Layout, agents: Agents, values: StepValues, out: np.ndarray) 
             more[k, 0] += in_post and grievance[i] > threshold[i]
             if in_post and is_minder[i]:
                 more[watched_tier[i], 1] += 1
+    for c in range(1, parts):  # the parts' tables summed into the first
+        by_status[0] += by_status[c]
+        by_event[0] += by_event[c]
+        extra[0] += extra[c]
+    statuses, events, more = by_status[0], by_event[0], extra[0]
     out[:, :] = 0
-    for c in range(parts):
-        for k in range(tiers):
-            for st in range(N_STATUSES):
-                out[k, st] += by_status[c, k, st]
-                if st < JAILED:
-                    out[k, IN_POST] += by_status[c, k, st]
-            out[k, AGGRIEVED] += extra[c, k, 0]
-            out[k, MINDERS_WATCHING] += extra[c, k, 1]
-            for ev in range(1, N_EVENTS):
-                count = by_event[c, k, ev]
-                if DEFECTION <= ev <= FOLLOW:
-                    out[k, ATTEMPTS] += count
-                    out[k, DEFECTIONS] += count
-                    if ev == GROUP_DEFECTION:
-                        out[k, GROUP_MEMBERS] += count
-                    elif ev == FOLLOW:
-                        out[k, FOLLOWERS] += count
-                elif INTERCEPTION <= ev <= INTERCEPTION_FAILED or ev == CAUGHT_PURGED:
-                    out[k, ATTEMPTS] += count
-                    out[k, INTERCEPTIONS] += count
-                elif ev == ARREST or ev == ARREST_REPATRIATED or ev == ARREST_PURGED:
-                    out[k, ARRESTS] += count
-                if ev == INTERCEPTION_REPATRIATED or ev == ARREST_REPATRIATED:
-                    out[k, REPATRIATIONS] += count
-                elif ev == INTERCEPTION_FAILED or ev == ARREST_FAILED:
-                    out[k, ARRESTS_FAILED] += count
-                elif ev >= CAUGHT_PURGED:
-                    out[k, PURGES] += count
+    for k in range(tiers):
+        for st in range(N_STATUSES):
+            out[k, st] = statuses[k, st]
+            if st < JAILED:
+                out[k, IN_POST] += statuses[k, st]
+        out[k, AGGRIEVED] = more[k, 0]
+        out[k, MINDERS_WATCHING] = more[k, 1]
+        for ev in range(1, N_EVENTS):
+            count = events[k, ev]
+            if DEFECTION <= ev <= FOLLOW:
+                out[k, ATTEMPTS] += count
+                out[k, DEFECTIONS] += count
+                if ev == GROUP_DEFECTION:
+                    out[k, GROUP_MEMBERS] += count
+                elif ev == FOLLOW:
+                    out[k, FOLLOWERS] += count
+            elif INTERCEPTION <= ev <= INTERCEPTION_FAILED or ev == CAUGHT_PURGED:
+                out[k, ATTEMPTS] += count
+                out[k, INTERCEPTIONS] += count
+            elif ev == ARREST or ev == ARREST_REPATRIATED or ev == ARREST_PURGED:
+                out[k, ARRESTS] += count
+            if ev == INTERCEPTION_REPATRIATED or ev == ARREST_REPATRIATED:
+                out[k, REPATRIATIONS] += count
+            elif ev == INTERCEPTION_FAILED or ev == ARREST_FAILED:
+                out[k, ARRESTS_FAILED] += count
+            elif ev >= CAUGHT_PURGED:
+                out[k, PURGES] += count
 
 
 tally = nb.njit(cache=True)(_named(_tally, "tally"))

@@ -136,13 +136,18 @@ def _finish_rows(indptr: np.ndarray, indices: np.ndarray) -> int:
     return write
 
 
+def _index_type(n: int) -> type:
+    """The integer type of node numbers on ``n`` nodes: int32 while they fit."""
+    return np.int32 if n < 2**31 - 1 else np.int64
+
+
 def _build(n: int, parts, units=None) -> Graph:
     """CSR from ``parts()``, a callable giving the same ``(u, v)`` pair arrays each time.
 
     ``units`` is ``(pop, ties)`` for the work units' pairs, generated in the kernel.
     """
     indptr = np.zeros(n + 1, dtype=np.int64)
-    index_type = np.int32 if n < 2**31 - 1 else np.int64
+    index_type = _index_type(n)
     no_rows = np.empty(0, dtype=index_type)
     if units is not None:
         pop, ties = units
@@ -198,7 +203,7 @@ def _family_edges(n: int, family_size: int, rng: np.random.Generator):
 def _random_edges(n: int, ties: int, rng: np.random.Generator):
     """``ties`` ties from each position to positions drawn uniformly (pairs, one part)."""
     if ties > 0:
-        yield np.repeat(np.arange(n, dtype=np.int32 if n < 2**31 - 1 else np.int64), ties), \
+        yield np.repeat(np.arange(n, dtype=_index_type(n)), ties), \
             rng.integers(0, n, n * ties)
 
 
