@@ -233,6 +233,15 @@ def test_kernel_matches_the_reference_with_endless_terms():
     _compare_with_reference(scenario)
 
 
+def test_kernel_matches_the_reference_with_risk_seeking_citizens():
+    """R < 0 (a risk-seeking citizen) makes G - R P larger than G: the kernel must take P then."""
+    scenario = small({"arrest_ratio": "paper"}, **{
+        "citizens": {"density": 0.55, "vision": 3, "threshold": 0.05,
+                     "risk_aversion": {"kind": "uniform", "low": -1.0, "high": 0.5}}})
+    assert (E.build_world(scenario, seed=7).risk_aversion < 0).any()
+    _compare_with_reference(scenario)
+
+
 def _compare_with_reference(scenario: E.EpsteinScenario) -> None:
     world = E.build_world(scenario, seed=7)
     keys = np.array([stream_key(7, f"epstein/{n}") for n in E.STREAMS], dtype=np.uint64)

@@ -213,37 +213,43 @@ def _weight_of(status):
 def _set(weight, cell, value, width, height, pad):
     """Write ``value`` at ``cell`` and at its torus mirrors in the padding (up to 4 places).
 
-    The mirrors are computed, not looked up in a table: stores whose
+    Always four stores: a cell without a mirror on an axis writes its own
+    position again. Branching on whether a mirror exists mispredicted on a
+    third of the cells of a 40 x 40 grid; the four stores made a step 10%
+    faster. The mirrors are computed, not looked up in a table: stores whose
     addresses wait on a table load measurably slowed the next agent's look.
+    Unsigned arithmetic: the cell is never negative, and signed division
+    would pay for Python's floor rounding.
     """
-    padded_width = width + 2 * pad
-    y = cell // width
-    x = cell - y * width
-    px = x + pad
-    py = y + pad
+    unsigned_cell, w, h, p = np.uint64(cell), np.uint64(width), np.uint64(height), np.uint64(pad)
+    y = unsigned_cell // w
+    x = unsigned_cell - y * w
+    px = x + p
+    py = y + p
+    mx = px + w if x < p else (px - w if x >= w - p else px)  # the grid is wider than 2 pad
+    my = py + h if y < p else (py - h if y >= h - p else py)
+    padded_width = w + p + p
     weight[py * padded_width + px] = value
-    mx = px + width if x < pad else (px - width if x >= width - pad else -1)
-    my = py + height if y < pad else (py - height if y >= height - pad else -1)
-    if mx >= 0:
-        weight[py * padded_width + mx] = value
-    if my >= 0:
-        weight[my * padded_width + px] = value
-        if mx >= 0:
-            weight[my * padded_width + mx] = value
+    weight[py * padded_width + mx] = value
+    weight[my * padded_width + px] = value
+    weight[my * padded_width + mx] = value
 
 
 @nb.njit(inline="always", cache=True, error_model="numpy")
 def _centre(cell, width, pad, padded_width):
-    return (cell // width + pad) * padded_width + cell % width + pad
+    unsigned_cell, w, p = np.uint64(cell), np.uint64(width), np.uint64(pad)
+    y = unsigned_cell // w
+    return np.int64((y + p) * np.uint64(padded_width) + unsigned_cell - y * w + p)
 
 
 @nb.njit(inline="always", cache=True, error_model="numpy")
 def _look(centre, starts, lengths, weight, run_sum):
     """Packed sum of the weights in vision of padded position ``centre`` (own cell included).
 
-    ``run_sum[r]`` keeps the sum of run ``r``, for :func:`_pick`. The
-    positions are unsigned: with a signed index Numba checks for a negative
-    one at every load, which made this loop twice as slow.
+    ``run_sum[r]`` keeps the packed sum of runs ``0..r`` (cumulative), for
+    :func:`_pick`. The positions are unsigned: with a signed index Numba
+    checks for a negative one at every load, which made this loop twice as
+    slow.
     """
     total = 0
     for r in range(starts.size):
@@ -251,26 +257,35 @@ def _look(centre, starts, lengths, weight, run_sum):
         acc = 0
         for j in range(np.uint64(lengths[r])):
             acc += weight[base + j]
-        run_sum[r] = acc
         total += acc
+        run_sum[r] = total
     return total
 
 
 @nb.njit(inline="always", cache=True, error_model="numpy")
 def _pick(m, shift, value, centre, starts, lengths, weight, run_sum):
-    """Padded position of the ``m``-th cell (in row order) of weight ``value`` in vision."""
-    for r in range(starts.size):
-        here = (run_sum[r] >> shift) & FIELD
-        if m >= here:
-            m -= here
-            continue
-        base = np.uint64(centre + starts[r])
-        for j in range(np.uint64(lengths[r])):
-            hit = weight[base + j] == value
-            if hit & (m == 0):  # one rarely taken branch, not one per cell
-                return np.int64(base + j)
-            m -= hit
-    return -1
+    """Padded position of the ``m``-th cell (in row order) of weight ``value`` in vision.
+
+    Without branches on the data, which mispredict: the run holding that cell
+    is the number of runs whose cumulative count is at most ``m``, and its
+    place in the run the number of cells before which at most ``m`` of the
+    run's cells of that weight are seen.
+    """
+    n_runs = starts.size
+    r = 0
+    for k in range(n_runs):
+        r += ((run_sum[k] >> shift) & FIELD) <= m
+    if r == n_runs:
+        return -1
+    if r > 0:
+        m -= (run_sum[r - 1] >> shift) & FIELD
+    base = np.uint64(centre + starts[r])
+    seen = 0
+    at = 0
+    for j in range(np.uint64(lengths[r])):
+        seen += weight[base + j] == value
+        at += seen <= m
+    return np.int64(base + at)
 
 
 @nb.njit(inline="always", cache=True, error_model="numpy")
@@ -377,11 +392,14 @@ def _decide(a, total, legitimacy, threshold, arrest_constant, rule, hardship, ri
             status):
     """Epstein's rule A: active iff G - R P > T, with G = H (1 - L), P = 1 - exp(-k (C/A))."""
     grievance = hardship[a] * (1.0 - legitimacy)
+    risk = risk_aversion[a]
+    if grievance <= threshold and risk >= 0.0:  # G - R P <= G <= T whatever P >= 0: no exp
+        return QUIET
     cops = total & FIELD
     actives = (total >> ACTIVE_SHIFT) & FIELD
     self_active = 1 if status[a] == ACTIVE else 0
     p = _arrest_probability(cops, actives, self_active, arrest_constant, rule)
-    return ACTIVE if grievance - risk_aversion[a] * p > threshold else QUIET
+    return ACTIVE if grievance - risk * p > threshold else QUIET
 
 
 
