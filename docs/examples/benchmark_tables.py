@@ -219,6 +219,8 @@ def readme() -> str:
     """README.md, 'Speed': one paragraph from both benchmark files."""
     big = _target_row(_load("engine.json"))
     c = _load("country.json")
+    mesa = {r["grid"]: r["speed_ratio_cpu"] for r in _load("vs_mesa.json")["results"]}
+    ratios = ", ".join(f"{ratio:.0f} times at {grid}" for grid, ratio in mesa.items())
     return (
         f"Agents are NumPy columns; each step is a handful of Numba kernels. "
         f"{big['agents']:,} agents (mean degree {big['mean_degree']:.0f}) for "
@@ -231,8 +233,8 @@ def readme() -> str:
         f"{c['seconds_per_simulated_year']:.0f} s within {c['peak_rss_bytes'] / GIB:.1f} GiB "
         "([docs/benchmarks.md](docs/benchmarks.md); `make bench` and "
         "`python benchmarks/bench_country.py` reproduce them). The Epstein model runs "
-        "a hundred to a few hundred times faster than Mesa's example in the same run "
-        "(`make bench-mesa`)."
+        f"faster than Mesa's example in the same run ({ratios}; CPU time per step; "
+        "`make bench-mesa`)."
     )
 
 
