@@ -567,13 +567,16 @@ def _surveil(  # compiled twice below: serial and parallel
         shown[b] = packed
     lanes = np.uint32(per - 1)
     for level in range(levels.size - 1):
-        for i in nb.prange(levels[level], levels[level + 1]):  # reads others, writes slot i
+        for slot in nb.prange(levels[level], levels[level + 1]):  # reads others, writes slot i
+            # unsigned positions and tiers: Numba tests a signed index for a negative value
+            # (to wrap it) at every read, which cost 15% of this loop
+            i = np.uint64(slot)
             if status[i] >= JAILED:
                 detection[i] = 0.0
                 attention[i] = 0.0
                 signal[i] = 0.0
                 continue
-            k = tier[i]
+            k = np.uint64(tier[i])
             # Seen: acting, or (when private discontent shows) aggrieved. Without branches,
             # the scattered reads of one row are all in flight at once; unsigned counters
             # and indices spare a negative-index test on every read.
@@ -581,24 +584,24 @@ def _surveil(  # compiled twice below: serial and parallel
             loyal = 0
             seen = 0
             e = np.uint64(indptr[i])
-            stop = np.uint64(indptr[i + 1])
+            stop = np.uint64(indptr[i + np.uint64(1)])
             while e < stop:
                 j = np.uint32(indices[e])
                 shows = shown[j >> per_log] >> (width * (j & lanes))
                 loyal += shows & _SHOWS_LOYAL
                 seen += (shows & mask) != 0
                 e += np.uint64(1)
-            degree = indptr[i + 1] - indptr[i]
+            degree = indptr[i + np.uint64(1)] - indptr[i]
             signal[i] = seen / degree if degree > 0 else 0.0
             m = minder[i]
-            watched = attention[m] * p_detect[k] if m >= 0 else 0.0
+            watched = attention[np.uint64(m)] * p_detect[k] if m >= 0 else 0.0
             d = 1.0 - (1.0 - min(watched, 1.0)) * (
                 unreported[loyal] if loyal < _POWERS else no_report**loyal)
             detection[i] = d
             if is_minder[i]:
                 present = 0
                 active = 0
-                for w in range(ward_start[i], ward_end[i]):
+                for w in range(np.uint64(ward_start[i]), np.uint64(ward_end[i])):
                     sw = status[w]
                     if sw < JAILED:
                         present += 1
@@ -668,11 +671,12 @@ def _intend(  # compiled twice below: serial and parallel
     abroad, step, opportunity = agents.abroad, params.step, params.opportunity
     abroad_chance, border_chance = params.abroad_chance, params.border_chance
     whole = visibility == np.floor(visibility) and visibility <= 64.0
-    for i in nb.prange(status.size):
+    for slot in nb.prange(status.size):
+        i = np.uint64(slot)  # unsigned position and tier: no test for a negative index
         event[i] = NONE
         wish = 0
         if status[i] < JAILED:
-            k = tier[i]
+            k = np.uint64(tier[i])
             g = grievance[i]
             d = detection[i]
             fam = family_weight if family[i] else 0.0
@@ -1073,8 +1077,8 @@ def _respond_events(
             continue
         if DEFECTION <= ev <= FOLLOW:
             if memory_keep > 0.0:
-                for e in range(indptr[i], indptr[i + 1]):
-                    success[indices[e]] += 1.0
+                for e in range(np.uint64(indptr[i]), np.uint64(indptr[i + 1])):
+                    success[np.uint32(indices[e])] += 1.0
                 m = minder[i]
                 if m >= 0:
                     success[m] += 1.0
@@ -1083,12 +1087,13 @@ def _respond_events(
             continue
         if memory_keep > 0.0 and (INTERCEPTION <= ev <= INTERCEPTION_FAILED
                                   or ev == CAUGHT_PURGED):
-            for e in range(indptr[i], indptr[i + 1]):
-                failure[indices[e]] += 1.0
+            for e in range(np.uint64(indptr[i]), np.uint64(indptr[i + 1])):
+                failure[np.uint32(indices[e])] += 1.0
         if ev == INTERCEPTION_FAILED or ev == ARREST_FAILED or calm >= 1.0:
             continue  # nobody was taken away: nothing frightening to see
-        for e in range(indptr[i], indptr[i + 1]):
-            p = indices[e]
+        # unsigned neighbours: no test of each index for a negative value
+        for e in range(np.uint64(indptr[i]), np.uint64(indptr[i + 1])):
+            p = np.uint32(indices[e])
             fear[p] = 1.0 - (1.0 - fear[p]) * calm
         if ev >= CAUGHT_PURGED:
             m = minder[i]
@@ -1100,6 +1105,8 @@ def _respond_events(
 
 #: Positions per part of :func:`tally`'s count (each part counts into its own table).
 _TALLY_PART = 1 << 16
+#: Tables per part, taken in turn by consecutive positions (a power of 2).
+_TALLY_LANES = 4
 
 
 def _tally(layout: Layout, agents: Agents, values: StepValues, out: np.ndarray) -> None:
@@ -1130,24 +1137,29 @@ def _tally(layout: Layout, agents: Agents, values: StepValues, out: np.ndarray) 
     n = status.size
     tiers = out.shape[0]
     parts = (n + _TALLY_PART - 1) // _TALLY_PART
+    tables = parts * _TALLY_LANES
     # Each part counts positions by (tier, status) and (tier, event), branch-free (in
     # a crisis most positions have an event, and per-event branches mispredicted);
-    # the tally's flow fields are read off the event counts afterwards.
-    by_status = np.zeros((parts, tiers, N_STATUSES), dtype=np.int64)
-    by_event = np.zeros((parts, tiers, N_EVENTS), dtype=np.int64)
-    extra = np.zeros((parts, tiers, 2), dtype=np.int64)  # aggrieved in post, minders watching
+    # the tally's flow fields are read off the event counts afterwards. Consecutive
+    # positions count into different tables (lanes): most of them are in the same
+    # tier and status, and one table would make each count wait for the one before.
+    by_status = np.zeros((tables, tiers, N_STATUSES), dtype=np.int64)
+    by_event = np.zeros((tables, tiers, N_EVENTS), dtype=np.int64)
+    extra = np.zeros((tables, tiers, 2), dtype=np.int64)  # aggrieved in post, minders watching
+    # Unsigned positions and codes: with signed ones Numba checks every index for a
+    # negative value (to wrap it), which made this count half as fast.
     for c in nb.prange(parts):
-        statuses, events, more = by_status[c], by_event[c], extra[c]
-        for i in range(c * _TALLY_PART, min(n, (c + 1) * _TALLY_PART)):
-            k = tier[i]
+        for i in range(np.uint64(c * _TALLY_PART), np.uint64(min(n, (c + 1) * _TALLY_PART))):
+            table = np.uint64(c * _TALLY_LANES) + (i & np.uint64(_TALLY_LANES - 1))
+            k = np.uint64(tier[i])
             st = status[i]
-            statuses[k, st] += 1
-            events[k, event[i]] += 1
+            by_status[table, k, np.uint64(st)] += 1
+            by_event[table, k, np.uint64(event[i])] += 1
             in_post = st < JAILED
-            more[k, 0] += in_post and grievance[i] > threshold[i]
+            extra[table, k, 0] += in_post & (grievance[i] > threshold[i])
             if in_post and is_minder[i]:
-                more[watched_tier[i], 1] += 1
-    for c in range(1, parts):  # the parts' tables summed into the first
+                extra[table, watched_tier[i], 1] += 1
+    for c in range(1, tables):  # the tables summed into the first
         by_status[0] += by_status[c]
         by_event[0] += by_event[c]
         extra[0] += extra[c]
