@@ -743,7 +743,7 @@ def _outcomes(
     for i in range(status.size):
         if status[i] >= JAILED or event[i] != NONE:  # away, or already gone with its unit
             continue
-        k = tier[i]
+        k = np.uint64(tier[i])  # unsigned: no test for a negative index
         d = detection[i]
         wish = intent[i]
         wants = wish & WANTS_TO_LEAVE != 0
