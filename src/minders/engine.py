@@ -153,7 +153,6 @@ class Simulation:
         self._surveil_kernel = kernels.surveil_parallel if parallel else kernels.surveil
         self._decide_kernel = kernels.decide_parallel if parallel else kernels.decide
         self._parallel = parallel
-        self._tally_kernel = kernels.tally_parallel if parallel else kernels.tally
         self._tally = np.zeros((len(tiers), TALLY_FIELDS), dtype=np.int64)
         self._leaks = np.zeros(len(tiers), dtype=np.int64)
         self.records = Records(self.steps, pop.tier_names)
@@ -219,7 +218,7 @@ class Simulation:
 
     def _measure(self, params: kernels.StepParams) -> None:
         """Stage 5: the tally of the step, kept by :meth:`step` once past the burn-in."""
-        self._tally_kernel(self.layout, self.agents, self.values, self._tally)
+        kernels.tally(self.layout, self.agents, self.values, self._tally)
         self._tally[:, GROUPS] = self.flows.groups
         self._p_detect_now = params.p_detect
 
