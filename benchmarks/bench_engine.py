@@ -123,7 +123,9 @@ def run_child(agents: int, steps: int, seed: int) -> dict:
     after_build = {"peak_rss_bytes": peak_rss_bytes(), "rss_bytes": current_rss_bytes()}
 
     marks = [time.perf_counter()]
+    cpu_start = time.process_time()  # every thread of the process
     result = sim.run(progress=lambda done, total: marks.append(time.perf_counter()))
+    run_cpu_s = time.process_time() - cpu_start
     run_s = marks[-1] - marks[0]
     step_s = np.diff(np.array(marks))
     end = {"peak_rss_bytes": peak_rss_bytes(), "rss_bytes": current_rss_bytes()}
@@ -155,6 +157,7 @@ def run_child(agents: int, steps: int, seed: int) -> dict:
         "warmup_s": warmup_s,
         "build_s": build_s,
         "run_s": run_s,
+        "run_cpu_s": run_cpu_s,
         "total_s": build_s + run_s,
         "step_s_median": float(np.median(step_s)),
         "step_s_min": float(step_s.min()),
