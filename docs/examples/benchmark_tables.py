@@ -43,11 +43,11 @@ def _held(r: dict) -> tuple[float, float]:
             (rss["after_build"]["peak_rss_bytes"] - base) / r["agents"])
 
 
-def _cpu_ns(row: dict) -> str:
-    """CPU time (all threads) per agent-step of a run, where the file records it."""
+def _cpu_ns(row: dict) -> float | None:
+    """CPU time (all threads) per agent-step of a run, in ns; None where the file lacks it."""
     if "run_cpu_s" not in row:
-        return "not measured"
-    return f"{1e9 * row['run_cpu_s'] / (row['agents'] * row['steps']):.0f}"
+        return None
+    return 1e9 * row["run_cpu_s"] / (row["agents"] * row["steps"])
 
 
 def _target_row(report: dict) -> dict:
@@ -73,16 +73,17 @@ def engine() -> str:
     ]
     for r in report["results"]:
         held, peak = _held(r)
+        cpu_ns = _cpu_ns(r)
         lines.append(
             f"| {r['agents']:,} | {r['edges_undirected']:,} | {r['mean_degree']:.2f} | "
             f"{r['build_s']:.2f} | {r['run_s']:.2f} | {r['total_s']:.2f} | "
             f"{1000 * r['step_s_median']:.1f} | {r['agent_steps_per_s'] / 1e6:.1f} M | "
-            f"{1e9 / r['agent_steps_per_s']:.0f} | {_cpu_ns(r)} | "
+            f"{1e9 / r['agent_steps_per_s']:.0f} | "
+            f"{'not measured' if cpu_ns is None else f'{cpu_ns:.0f}'} | "
             f"{held:.0f} | {peak:.0f} | {r['peak_rss_bytes'] / MIB:,.0f} |")
     big = _target_row(report)
     cost = [1e9 / r["agent_steps_per_s"] for r in report["results"]]
-    cpu = [1e9 * r["run_cpu_s"] / (r["agents"] * r["steps"]) for r in report["results"]
-           if "run_cpu_s" in r]
+    cpu = [ns for ns in map(_cpu_ns, report["results"]) if ns is not None]
     sizes = [r["agents"] for r in report["results"]]
     held, peak = _held(big)
     after_run = (big["rss"]["end"]["rss_bytes"] - big["rss"]["after_warmup"]["rss_bytes"]) \
