@@ -186,6 +186,48 @@ def kernels(name: str = "engine_kernels.json") -> str:
     ])
 
 
+def dtypes() -> str:
+    """docs/benchmarks.md: the kernels on float64 and float32 columns (``bench_dtypes.py``)."""
+    r = _load("dtypes.json")
+    small, large = r["sizes"][0], r["sizes"][-1]
+    ns = {(s["positions"], k["build"], k["dtype"], k["kernel"]): k["ns_per_position"]
+          for s in r["sizes"] for k in s["kernels"]}
+    ms = {(k["build"], k["dtype"], k["kernel"]): k["ms"] for k in large["kernels"]}
+    names = list(dict.fromkeys(k["kernel"] for k in large["kernels"]))
+    a, b = f"{small['agents']:,}", f"{large['agents']:,}"
+    rows = [
+        f"| kernel | {a}, float64 | {a}, float32 | {b}, float64 | {b}, float32 "
+        f"| {b}, all cores, float64 | {b}, all cores, float32 |",
+        "|---|---:|---:|---:|---:|---:|---:|",
+    ]
+    for kernel in names:
+        cells = [ns.get((n, build, dtype, kernel))
+                 for n, build in ((small["positions"], "serial"),
+                                  (large["positions"], "serial"), (large["positions"], "parallel"))
+                 for dtype in ("float64", "float32")]
+        rows.append(f"| {kernel} | " + " | ".join(
+            "" if c is None else f"{c:.2f}" for c in cells) + " |")
+    build = "parallel" if ("parallel", "float64", names[0]) in ms else "serial"
+    saved = sum(ms[build, "float64", k] - ms[build, "float32", k] for k in names)
+    step = 1000 * _target_row(_load("engine.json"))["step_s_median"]
+    machine = r["machine"]
+    return "\n".join(rows + [
+        "",
+        f"ns per position, the best of {r['rounds']} alternating rounds "
+        f"(`python benchmarks/bench_dtypes.py`, {r['date'][:10]}, {machine['cpu']} with "
+        f"{machine['cpu_count']} cores; `benchmarks/results/dtypes.json`). At "
+        f"{large['agents']:,} positions float32 would save {saved:.1f} ms of a "
+        f"{step:.1f} ms step ({100 * saved / step:.0f}%), nearly all of it in fade, the one "
+        "kernel that only streams columns. Surveillance and intention cost about the same per "
+        f"position at {small['agents']:,} positions (the columns in cache) as at "
+        f"{large['agents']:,}, and the same on either dtype: their time goes to arithmetic and "
+        "chains of dependent loads, not to memory traffic. One step of grievance, surveillance "
+        f"and intention on float32 columns changed {small['changed_intents']:,} and "
+        f"{large['changed_intents']:,} intentions (one step only: the engine does not run "
+        "on float32 columns, so whole runs were not compared).",
+    ])
+
+
 def sweep() -> str:
     """docs/experiments.md, '8. Speed': the ensemble benchmark (``bench_sweep.py``)."""
     r = _load("sweep.json")
@@ -252,7 +294,8 @@ def readme() -> str:
 
 
 BLOCKS = {DOC: {"engine": engine, "kernels": kernels,
-               "kernels_unsigned": lambda: kernels("engine_unsigned.json"), "country": country},
+               "kernels_unsigned": lambda: kernels("engine_unsigned.json"), "country": country,
+               "dtypes": dtypes},
           README: {"speed": readme}, ROOT / "docs" / "experiments.md": {"sweep": sweep}}
 
 
