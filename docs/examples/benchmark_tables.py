@@ -196,6 +196,7 @@ def goals() -> str:
     big = _target_row(engine_report)
     held, peak = _held(big)
     cost = [1e9 / r["agent_steps_per_s"] for r in engine_report["results"]]
+    cpu = [_cpu_ns(r) for r in engine_report["results"]]
     sizes = [r["agents"] for r in engine_report["results"]]
     c = _load("country.json")
     mesa = {r["grid"]: r for r in _load("vs_mesa.json")["results"]}
@@ -217,8 +218,11 @@ def goals() -> str:
         f"| 1. speed at {big['agents']:,} agents, 2 cores | at least 40 M agent-steps/s "
         f"| {big['agent_steps_per_s'] / 1e6:.1f} M | {_verdict(big['agent_steps_per_s'] >= 4e7)} |",
         f"| 1. cost per agent-step, {min(sizes):,} to {max(sizes):,} agents | flat within 2x "
-        f"| {min(cost):.0f}-{max(cost):.0f} ns ({max(cost) / min(cost):.2f}x) "
+        f"| wall time {min(cost):.0f}-{max(cost):.0f} ns ({max(cost) / min(cost):.2f}x) "
         f"| {_verdict(max(cost) <= 2 * min(cost))} |",
+        f"| 1. the same, in CPU time (all threads) | flat within 2x "
+        f"| {min(cpu):.0f}-{max(cpu):.0f} ns ({max(cpu) / min(cpu):.2f}x) "
+        f"| {_verdict(max(cpu) <= 2 * min(cpu))} |",
         f"| 2. memory held after the build, {big['agents']:,} agents | at most 100 bytes an "
         f"agent, build peak at most 1.5x | {held:.1f} bytes, peak {peak / held:.2f}x "
         f"| {_verdict(round(held) <= 100 and peak <= 1.5 * held)} |",
@@ -238,6 +242,10 @@ def goals() -> str:
         f"Memory is counted in whole bytes, as the goal gives it ({held:.2f} bytes an agent "
         "is resident memory over the build divided by the agents).",
         "",
+        "Worlds under 200,000 agents run on one core (threads cost more than they save "
+        "there), so in wall time the small worlds also pay for the idle core; the "
+        "issue says \"cost\", and the CPU time is the cost of the work.",
+        "",
         "What the missed goals would take, from the same files:",
         "",
         f"- **Goal 1**: 40 M agent-steps/s is 25 ns per agent-step on both cores. At "
@@ -249,9 +257,10 @@ def goals() -> str:
         f"{1e9 / big['agent_steps_per_s'] - two_parallel:.1f} ns now. Neither kernel is "
         "limited by memory traffic, so narrower columns or a reordering of the graph do "
         "not shorten them.",
-        f"- **Goal 5**: 80 runs/s on 2 cores is 25 ms a run on each core, 25 ns per "
-        f"agent-step on one core. At {small:,} agents the same two kernels take "
-        f"{two_serial:.1f} ns per position on one core.",
+        f"- **Goal 5**: 80 runs/s of 10,000 agents x 100 steps is 80 M agent-steps/s on 2 "
+        "cores, twice goal 1's rate: 25 ms a run on each core, 25 ns per agent-step on one "
+        f"core. At {small:,} agents the same two kernels take {two_serial:.1f} ns per "
+        "position on one core.",
         "- **Goal 4**: 500x would take a whole run in "
         + " and ".join(f"{100 * share:.0f}% of its CPU time now at {g}"
                        for g, share in need.items())
