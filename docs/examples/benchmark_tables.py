@@ -14,6 +14,7 @@ fails while the docs differ from what it writes.
 from __future__ import annotations
 
 import json
+import sys
 from pathlib import Path
 
 from _markers import replace_between
@@ -183,6 +184,55 @@ def kernels(name: str = "engine_kernels.json") -> str:
         f"{1000 * best['current']:.1f} ms against {1000 * best['baseline']:.1f} ms before "
         f"(commit {r['baseline']}), {best['baseline'] / best['current']:.2f}x as fast, with "
         "the same records.",
+    ])
+
+
+def scenario() -> str:
+    """docs/benchmarks.md, 'The scenario': the engine benchmark's tiers, network and shock."""
+    sys.path.insert(0, str(ROOT / "benchmarks"))
+    from bench_engine import scenario_dict
+
+    big = _target_row(_load("engine.json"))
+    spec = scenario_dict(big["agents"], big["steps"])
+    rows = [f"| tier | size ({big['agents']:,} positions) | minded by | notes |",
+            "|---|---:|---|---|"]
+    for name, tier in spec["tiers"].items():
+        notes = [f"refilled after {tier['replace_delay']} steps"]
+        if tier.get("abroad"):
+            notes.append(f"all abroad, `abroad_chance` {tier['abroad_chance']}")
+        minded = f"{tier['minded_by']}, span {tier['span']}" if "minded_by" in tier else "-"
+        auto = " (auto)" if tier["size"] == "auto" else ""
+        rows.append(f"| {name} | {big['tier_sizes'][name]:,}{auto} | {minded} | "
+                    f"{', '.join(notes)} |")
+    net, (shock,) = spec["network"], spec["shocks"]
+    ward_span = spec["tiers"]["residents"]["span"]
+    return "\n".join(rows + [
+        "",
+        f"Network: `unit_ties = {net['unit_ties']}`, `family_size = {net['family_size']}`, "
+        f"`random_ties = {net['random_ties']}` (mean degree {big['mean_degree']:.2f}: "
+        f"{big['mean_degree_wards']:.1f} for wards, {big['mean_degree_minders']:.1f} for "
+        f"minders, who also see their {ward_span} wards). One shock: legitimacy of "
+        f"{' and '.join(shock['tiers'])} falls to {shock['value']} from step {shock['start']} "
+        f"(ramped over {shock['ramp']} steps), which sets off acts, arrests, jail and release, "
+        "defections, purges, fear and refills, so every part of the step does real work "
+        "(only the `info_ops` branch of `surveil`, seeing private discontent, stays off).",
+    ])
+
+
+def machine() -> str:
+    """docs/benchmarks.md, 'Machine': where engine.json was measured."""
+    m = _load("engine.json")["machine"]
+    return "\n".join([
+        "| | |",
+        "|---|---|",
+        f"| CPU | {m['cpu']}, {m['cpu_count']} cores ({m['cpus_usable']} usable, Numba threads "
+        f"{m['numba_threads']}) |",
+        f"| memory | {m['memory_bytes'] / GIB:.1f} GiB |",
+        f"| platform | {m['platform']} |",
+        f"| Python | {m['python']} |",
+        f"| NumPy | {m['numpy']} |",
+        f"| Numba | {m['numba']} |",
+        f"| date, commit | {m['date'][:10]}, {m['git_commit']} |",
     ])
 
 
@@ -377,7 +427,7 @@ def readme() -> str:
 
 BLOCKS = {DOC: {"engine": engine, "kernels": kernels,
                "kernels_unsigned": lambda: kernels("engine_unsigned.json"), "country": country,
-               "dtypes": dtypes, "goals": goals},
+               "dtypes": dtypes, "goals": goals, "scenario": scenario, "machine": machine},
           README: {"speed": readme}, ROOT / "docs" / "experiments.md": {"sweep": sweep}}
 
 
