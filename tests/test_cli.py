@@ -203,3 +203,35 @@ def test_short_run_notes_the_shocks_it_leaves_out_and_records_what_ran(tmp_path)
 def test_validate_checks_the_graph_file_exists():
     result = runner.invoke(app, ["validate", str(PYONGYANG), "--set", "network.file=nope.csv"])
     assert result.exit_code == 2 and "existing graph file" in result.output
+
+
+def test_a_table_wider_than_a_pipe_is_printed_whole(capsys, monkeypatch):
+    """Rich crops a table whose narrowest layout exceeds 80 columns; print_table must not."""
+    from rich.table import Table
+    from rich.text import Text
+
+    from minders.cli._console import print_table
+
+    monkeypatch.delenv("COLUMNS", raising=False)
+    table = Table(title=Text("cheapest designs"))
+    values = ["0.0005", "1", "+1", "minders 17, security 8, residents 20", "1,009", "6.30%",
+              "0.000412345", "0.000498765", "last-column"]
+    for k, value in enumerate(values):
+        table.add_column(f"column {k}", overflow="fold", min_width=len(value))
+    table.add_row(*(Text(v) for v in values))
+    print_table(table)
+    out = capsys.readouterr().out
+    for value in values:
+        assert value in out
+    narrow = Table()
+    narrow.add_column("a")
+    narrow.add_row("b")
+    print_table(narrow)  # a table that fits keeps the console's width
+    assert max(map(len, capsys.readouterr().out.splitlines())) <= 80
+
+
+def test_python_dash_m_minders_runs_the_cli():
+    out = subprocess.run([sys.executable, "-m", "minders", "--version"], capture_output=True,
+                         text=True, timeout=120)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.startswith("minders ")

@@ -63,6 +63,23 @@ def fitting(*tables: Any) -> Any:
     return tables[-1]
 
 
+def print_table(table: Any) -> None:
+    """Print ``table`` on standard output without cutting any cell.
+
+    Rich crops a table whose narrowest layout is wider than the console (80
+    columns in a pipe or a log file), which loses the right-hand columns.
+    Such a table is printed at its natural width instead (a file has no
+    width; a terminal wraps the long lines); any other table as usual.
+    """
+    from rich.measure import Measurement
+
+    out = console()
+    size = Measurement.get(out, out.options.update_width(1_000_000), table)
+    if size.minimum > out.width:
+        out = Console(width=size.maximum if not out.is_terminal else size.minimum)
+    out.print(table)
+
+
 def say(label: str, message: str, style: str = "yellow") -> None:
     """Print ``label: message`` on stderr, the label styled and the message literal."""
     global interrupt_reported

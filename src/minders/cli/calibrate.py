@@ -14,7 +14,7 @@ from typing import Annotated, Any
 import typer
 from rich.text import Text
 
-from minders.cli._console import console, say, user_errors
+from minders.cli._console import console, print_table, say, user_errors
 from minders.cli._console import progress as progress_display
 from minders.cli.experiments import ExecutorOption, SchedulerOption, WorkersOption
 from minders.formatting import format_number
@@ -99,7 +99,7 @@ def calibrate(
             raise typer.Exit(130) from None
     if quiet:
         return
-    console().print(_summary(result))
+    print_table(_summary(result))
     if result.scores:
         s = result.scores
         _print(f"forecast of {s['periods']} held-out periods: 50% band covers "

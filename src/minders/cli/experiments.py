@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 from rich.text import Text
 
-from minders.cli._console import console, say, user_errors
+from minders.cli._console import console, print_table, say, user_errors
 from minders.cli._console import progress as progress_display
 from minders.errors import ScenarioError
 from minders.formatting import format_number
@@ -83,8 +83,7 @@ def sweep(
     from minders.experiments.summary import summarize
 
     hint = f"'minders results {directory} --limit 0' shows all"  # sweep has no --limit
-    console().print(_summary_table(summarize(directory), read_manifest(directory), limit=20,
-                                    hint=hint))
+    print_table(_summary_table(summarize(directory), read_manifest(directory), limit=20, hint=hint))
     _report(report)
 
 
@@ -170,7 +169,7 @@ def results(
         manifest = read_manifest(directory)
         table = summarize(directory, confidence)
     done = int(table["n"].sum()) if len(table) else 0
-    console().print(_summary_table(table, manifest, limit=limit, confidence=confidence))
+    print_table(_summary_table(table, manifest, limit=limit, confidence=confidence))
     state = "complete" if done >= manifest["runs"] else "incomplete: rerun the sweep to finish"
     _print(
         f"{manifest['name']}: {done:,} of {manifest['runs']:,} runs ({state}); "
@@ -305,7 +304,7 @@ def sensitivity(
             cells.append(format_number(row[value]) + ("" if conf is None else
                                                  f" ± {format_number(row[conf], 2)}"))
         table.add_row(*(Text(cell) for cell in cells))
-    console().print(table)
+    print_table(table)
     weak = result.too_few_samples()
     if len(weak):
         needed = weak["needed_samples"].dropna()
@@ -384,7 +383,7 @@ def plan(
         paths = result.save(folder)
     if quiet:
         return
-    console().print(_plan_table(result))
+    print_table(_plan_table(result))
     settings = result.settings
     _print(
         f"{len(result.designs):,} designs x {settings['replicates']} replicates "

@@ -18,7 +18,7 @@ import typer
 from rich.table import Table
 from rich.text import Text
 
-from minders.cli._console import console, fail, progress, say, user_errors
+from minders.cli._console import console, fail, print_table, progress, say, user_errors
 from minders.errors import ScenarioError
 from minders.formatting import format_measure
 
@@ -150,7 +150,7 @@ def run(
         raise typer.Exit(130) from None
     if quiet:
         return
-    console().print(summary_table(result))
+    print_table(summary_table(result))
     console().print(
         f"{result.steps:,} steps in {result.wall_time:.1f} s. Results: {paths['records']}, "
         f"{paths['run']}, figure: {paths['figure']}", highlight=False, markup=False,
@@ -189,7 +189,7 @@ def _run_replicates(spec: Any, n: int, seed: int | None, steps: int | None, out:
         raise typer.Exit(130) from None
     if quiet:
         return
-    console().print(replicates_table(reps))
+    print_table(replicates_table(reps))
     report = reps.report
     done = (f"{report.ran:,} runs in {report.seconds:.1f} s on {report.executor} x "
             f"{report.workers}" if report.ran else f"all {report.total:,} runs were saved already")

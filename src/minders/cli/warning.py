@@ -12,7 +12,7 @@ import typer
 from rich.table import Table
 from rich.text import Text
 
-from minders.cli._console import console, say, user_errors
+from minders.cli._console import console, print_table, say, user_errors
 from minders.cli._console import progress as progress_display
 from minders.formatting import format_number
 
@@ -85,7 +85,7 @@ def warning(
                      format_number(alarm["false_alarm_rate"], 2),
                      format_number(alarm["median_lead"], 2)]
             table.add_row(*(Text(str(c)) for c in cells))
-    console().print(table)
+    print_table(table)
     console().print(
         f"tables: {paths['scores']}, {paths['alarms']}, {paths['labels']}"
         + (f", {paths['survey_summary']}" if "survey_summary" in paths else "")
