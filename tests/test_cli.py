@@ -83,6 +83,20 @@ def test_bad_input_exits_2_with_one_clear_line(args, message):
     assert "Traceback" not in proc.stderr + proc.stdout
 
 
+@pytest.mark.parametrize(("args", "line"), [
+    (["run", "pyongyang", "--replicates", "0"],
+     "error: --replicates: expected a value greater than or equal to 1, got 0"),
+    (["run", "pyongyang", "--replicates", "abc"],
+     "error: --replicates: expected an integer, got 'abc'"),
+    (["dashboard", "--port", "99999"], "error: --port: expected a value in [0, 65,535], got 99999"),
+])
+def test_a_refused_option_value_names_the_option_the_value_and_what_was_expected(args, line):
+    proc = minders(*args)
+    assert proc.returncode == 2
+    assert proc.stderr.startswith(line), proc.stderr
+    assert len(proc.stderr.strip().splitlines()) == 1 and "Traceback" not in proc.stderr
+
+
 def test_bad_file_and_missing_file_exit_2(tmp_path):
     bad = tmp_path / "bad.toml"
     bad.write_text('[tiers.a]\nsize = "many"\n')

@@ -139,3 +139,19 @@ def test_ctrl_c_says_interrupted_once_and_exits_130(tmp_path, when):
     while time.monotonic() < deadline and any(_alive(k) for k in kids):
         time.sleep(0.1)
     assert not [k for k in kids if _alive(k)]
+
+
+def test_a_script_without_a_main_guard_is_told_why_its_workers_died(tmp_path):
+    """Workers import the script that started them: an unguarded script gets a clear hint."""
+    script = tmp_path / "unguarded.py"
+    script.write_text(
+        "import minders\n"
+        "scenario = minders.load_scenario('overseas_workers')\n"
+        f"minders.simulate(scenario, replicates=2, workers=2, out={str(tmp_path / 'out')!r})\n"
+    )
+    proc = subprocess.run([sys.executable, str(script)], capture_output=True, text=True,
+                          timeout=300, cwd=tmp_path)
+    assert proc.returncode == 1
+    last = proc.stderr.strip().splitlines()[-1]
+    assert last.startswith("minders.experiments.executors.WorkerDied: a worker process ended")
+    assert "if __name__ == \"__main__\":" in last and str(script) in last

@@ -30,6 +30,7 @@ def main() -> None:
         import typer
 
         from minders.cli.commands import app
+        from minders.experiments.executors import WorkerDied
 
         click = _click_exceptions()
         try:
@@ -40,8 +41,14 @@ def main() -> None:
             from minders.cli._console import say
 
             hint = f" (see '{exc.ctx.command_path} --help')" if exc.ctx is not None else ""
-            say("error", exc.format_message() + hint, style="bold red")
+            say("error", (_bad_value(exc) or exc.format_message()) + hint, style="bold red")
             code = 2
+        except WorkerDied:
+            from minders.cli._console import say
+
+            say("error", "a worker process ended abruptly: it ran out of memory or was "
+                "killed (runs written before it are kept)", style="bold red")
+            code = 1
         except typer.Abort:  # end of input at a prompt
             code = 1
         if code == 130:  # Ctrl-C inside a command (Typer turns it into status 130)
@@ -63,6 +70,40 @@ def main() -> None:
             # re-raise SIGINT at shutdown (status -2) and may leave half-initialised modules.
             os._exit(130)
     sys.exit(code if isinstance(code, int) else 0)
+
+
+def _bad_value(exc: Any) -> str | None:
+    """``--option: expected ..., got ...`` for an option value Typer refused, else None.
+
+    Typer checks types and ranges with pydantic, whose message ("Input should be
+    greater than or equal to 1") names neither the option nor the value; every
+    other error of the command line names both.
+    """
+    param, cause = getattr(exc, "param", None), exc.__cause__
+    if param is None or not hasattr(cause, "errors"):
+        return None
+    problems = cause.errors()
+    if not problems:
+        return None
+    problem = problems[0]
+    low, high = getattr(param, "min", None), getattr(param, "max", None)
+    comparison = problem["type"] in ("greater_than_equal", "less_than_equal", "greater_than",
+                                     "less_than")
+    if comparison and low is not None and high is not None:
+        expected = f"a value in [{low:,}, {high:,}]"
+    elif problem["type"] in ("int_parsing", "int_from_float"):
+        expected = "an integer"
+    else:  # the scenario errors' wording (minders.spec.translate_error)
+        expected = problem["msg"].removeprefix("Input should be ")
+        expected = ("a value " if comparison else "") + expected
+    given = problem.get("input")
+    try:  # a number as typed, anything else quoted (as the scenario errors print them)
+        float(given)
+        shown = str(given)
+    except (TypeError, ValueError):
+        shown = repr(given)
+    name = max(getattr(param, "opts", None) or [param.name], key=len)
+    return f"{name}: expected {expected}, got {shown}"
 
 
 def _click_exceptions() -> Any:

@@ -32,6 +32,28 @@ R = TypeVar("R")
 EXECUTORS = ("local", "dask", "serial")
 
 
+class WorkerDied(RuntimeError):
+    """A worker process of :class:`LocalExecutor` ended without finishing its chunk."""
+
+
+def _worker_died_message() -> str:
+    """Why a local worker may have died, with the likeliest cause for this program first."""
+    import sys
+
+    main = sys.modules.get("__main__")
+    script = getattr(main, "__file__", None)
+    causes = "it ran out of memory or was killed"
+    if script is None:  # an interactive session or a notebook: no script to re-import
+        return f"a worker process ended abruptly: {causes}"
+    return (
+        "a worker process ended abruptly. Workers are fresh Python processes that import "
+        f"the script that started them ({script}): put its top-level code under "
+        "'if __name__ == \"__main__\":' (Python's rule for the 'forkserver' and 'spawn' "
+        f"start methods), or the workers start the same runs again and fail. Otherwise "
+        f"{causes}"
+    )
+
+
 def default_workers() -> int:
     """The cores this process may use.
 
@@ -264,10 +286,16 @@ class LocalExecutor:
             raise RuntimeError("use the executor in a with-block")
         # Workers start here; they ignore SIGINT from birth (forked from the quiet fork
         # server) or from their initializer (spawned, where fork servers do not exist).
+        from concurrent.futures.process import BrokenProcessPool
+
         futures = [self._pool.submit(fn, task) for task in tasks]
         try:
             for future in as_completed(futures):
-                yield future.result()
+                try:
+                    result = future.result()
+                except BrokenProcessPool as exc:
+                    raise WorkerDied(_worker_died_message()) from exc
+                yield result
         finally:
             for future in futures:
                 future.cancel()
