@@ -115,8 +115,10 @@ def test_workers_die_with_a_killed_sweep(tmp_path):
         proc.communicate(timeout=PATIENCE)
 
 
-@pytest.mark.parametrize("when", ["start-up", "running"])
-def test_ctrl_c_says_interrupted_once_and_exits_130(tmp_path, when):
+@pytest.mark.parametrize(("when", "stop"), [
+    ("start-up", "ctrl-c"), ("running", "ctrl-c"), ("start-up", "sigterm"), ("running", "sigterm"),
+])
+def test_ctrl_c_or_sigterm_says_interrupted_once_and_exits_130_or_143(tmp_path, when, stop):
     proc = _start(tmp_path)
     kids: list[int] = []
     try:
@@ -125,13 +127,17 @@ def test_ctrl_c_says_interrupted_once_and_exits_130(tmp_path, when):
             time.sleep(1.0)
         else:
             time.sleep(1.5)  # importing, building the sweep or starting the workers
-        os.killpg(proc.pid, signal.SIGINT)  # Ctrl-C reaches the whole process group
+        if stop == "ctrl-c":
+            os.killpg(proc.pid, signal.SIGINT)  # Ctrl-C reaches the whole process group
+        else:
+            os.kill(proc.pid, signal.SIGTERM)  # as `timeout` or a batch scheduler stops it
         out, err = proc.communicate(timeout=PATIENCE)
     finally:
         if proc.poll() is None:
             os.killpg(proc.pid, signal.SIGKILL)
             proc.communicate()
-    assert proc.returncode == 130, err
+    assert proc.returncode == (130 if stop == "ctrl-c" else 143), err
+    assert "leaked" not in err, err  # semaphores of the pool released, as on a normal exit
     lines = [line for line in err.splitlines() if line.strip()]
     assert [line for line in lines if line.startswith("interrupted:")] == lines[-1:], err
     assert "Traceback" not in err and "KeyboardInterrupt" not in err, err
@@ -155,3 +161,34 @@ def test_a_script_without_a_main_guard_is_told_why_its_workers_died(tmp_path):
     last = proc.stderr.strip().splitlines()[-1]
     assert last.startswith("minders.experiments.executors.WorkerDied: a worker process ended")
     assert "if __name__ == \"__main__\":" in last and str(script) in last
+
+
+def test_a_killed_worker_ends_the_sweep_with_one_line_and_keeps_its_runs(tmp_path):
+    proc = _start(tmp_path)
+    try:
+        _wait_for_workers(proc, 2)
+        direct = set(_children_proc(proc.pid)) - set(_children_proc_grandchildren(proc.pid))
+        workers = [k for k in _children(proc.pid) if k not in direct]
+        assert workers, "no worker found"
+        os.kill(workers[0], signal.SIGKILL)  # as the kernel's out-of-memory killer would
+        _, err = proc.communicate(timeout=PATIENCE)
+    finally:
+        for pid in [proc.pid, *_children(proc.pid)]:
+            if _alive(pid):
+                os.kill(pid, signal.SIGKILL)
+    assert proc.returncode == 1, err
+    lines = [line for line in err.splitlines() if line.startswith("error:")]
+    assert len(lines) == 1 and lines[0].startswith("error: a worker process ended abruptly"), err
+    assert "Traceback" not in err  # (the resource tracker may warn of the dead worker's locks)
+    assert (tmp_path / "out" / "runs").is_dir()
+
+
+def _children_proc_grandchildren(pid: int) -> list[int]:
+    """Descendants of ``pid`` below its own children."""
+    return [k for child in _direct_children(pid) for k in _children_proc(child)]
+
+
+def _direct_children(pid: int) -> list[int]:
+    every = _children_proc(pid)
+    below = {k for child in every for k in _children_proc(child)}
+    return [k for k in every if k not in below]

@@ -9,6 +9,9 @@ which the commands print as one line and exit with status 2.
 
 This module imports nothing heavy, so that Ctrl-C while the command starts
 (Python importing NumPy, Numba, Rich) still ends with one line and status 130.
+SIGTERM (``timeout``, a batch scheduler, ``kill``) takes the same way out as
+Ctrl-C, with status 143: what is finished is saved, the workers are stopped
+and the command says how to resume.
 """
 
 from __future__ import annotations
@@ -26,6 +29,13 @@ def main() -> None:
     ``error:`` form and status 2 as errors in a scenario.
     """
     done, code = False, None
+    terminated: list[bool] = []
+
+    def terminate(signum: int, frame: Any) -> None:
+        terminated.append(True)
+        raise KeyboardInterrupt  # the way out Ctrl-C takes: save, stop workers, say so
+
+    signal.signal(signal.SIGTERM, terminate)
     try:
         import typer
 
@@ -59,17 +69,24 @@ def main() -> None:
         done = True
         # The command's work is done and reported: a Ctrl-C while the interpreter shuts
         # down must not turn its status into a death by signal (status -2, nothing said).
-        signal.signal(signal.SIGINT, signal.SIG_IGN)
+        _ignore_stops()
     except KeyboardInterrupt:
         if done:  # it landed between the end of the command and the line above
-            signal.signal(signal.SIGINT, signal.SIG_IGN)
+            _ignore_stops()
         else:  # outside a run (e.g. while importing): still no traceback
             sys.stderr.write("interrupted: stopped before anything was written\n")
             sys.stderr.flush()
             # Exit at once: an interrupt that cut an import short leaves Python wanting to
             # re-raise SIGINT at shutdown (status -2) and may leave half-initialised modules.
-            os._exit(130)
+            os._exit(143 if terminated else 130)
+    if terminated and code == 130:
+        code = 143  # 128 + SIGTERM, as a shell reports a command it terminated
     sys.exit(code if isinstance(code, int) else 0)
+
+
+def _ignore_stops() -> None:
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
 
 
 def _bad_value(exc: Any) -> str | None:
