@@ -115,6 +115,31 @@ def test_sweep_findings_follow_the_numbers():
                                                            12)[1]
 
 
+def test_replicate_findings_name_the_statistic_its_level_and_method():
+    """Each metric as ``minders run --replicates`` states it: a share, a median, a mean."""
+    from minders.experiments.summary import summarize_frame
+
+    metrics = ["cascade", "time_to_cascade", "defections", "cascade_size"]
+    runs = pd.DataFrame({"point": 0, "cascade": [0.0] * 6 + [1.0] * 2,
+                         "time_to_cascade": [52.0] * 6 + [3.0, 5.0],  # 6 of 8 censored
+                         "defections": [0, 1, 0, 2, 0, 0, 1, 0.0],
+                         "cascade_size": [0.0] * 6 + [4.0, 6.0]})
+    table = summarize_frame(runs, [], metrics, 0.9, horizons=52.0, quantities={
+        "cascade": "probability", "time_to_cascade": "time", "defections": "count",
+        "cascade_size": "size"})
+    found = sweep_findings(table, [], metrics, 8, 8, confidence=0.9)
+    assert found[1] == ("cascade: share 0.25, 90% interval [0.0865, 0.54] (wilson) "
+                        "over 8 replicates.")
+    # Not averaged, never 'mean inf': the median is not reached while 75% of runs never cascade.
+    assert found[2] == ("time_to_cascade: median not reached, 90% interval [5, not reached] "
+                        "(kaplan-meier median; never in 75% of runs) over 8 replicates.")
+    assert found[3] == ("defections: mean 0.5, 90% interval [0.155, 1.21] (quasi-poisson) "
+                        "over 8 replicates.")
+    assert found[4].startswith("cascade_size: mean 1.25, 90% interval [0.251, 3.73] "
+                               "(quasi-poisson; runs 10/50/90%: 0/0/4.6)")
+    assert not [f for f in found if "inf" in f or "95%" in f]
+
+
 def test_the_report_of_a_sensitivity_folder_adds_its_indices(tmp_path):
     from minders.experiments import run_sweep
     from minders.experiments.sensitivity import analyze
@@ -178,8 +203,14 @@ def test_the_report_of_replicates(tmp_path):
     html, parsed = report(out, tmp_path)
     assert_self_contained(html, parsed)
     assert "3 of 3 runs are saved (1 point); the sweep is complete." in html
-    assert re.search(r"\S+: mean [-0-9.,e]+(, 95% interval \[[^]]+\])? over 3 replicates\.",
-                     html)
+    # Each metric with the statistic, level and method of minders run's table: no 'mean inf'.
+    assert re.search(r"defections_per_year: mean [-0-9.,e]+(, 95% interval \[[^]]+\])? "
+                     r"\(quasi-poisson\) over 3 replicates\.", html)
+    assert re.search(r"cascade: share [0-9.]+, 95% interval \[[^]]+\] \(wilson\) over 3 "
+                     r"replicates\.", html)
+    assert re.search(r"time_to_cascade: median ([0-9.,]+|not reached)[^<]* \(kaplan-meier "
+                     r"median; never in [0-9]+% of runs\) over 3 replicates\.", html)
+    assert "mean inf" not in html and "<td>inf</td>" not in html
 
 
 def test_parameters_say_whether_they_are_sourced_or_assumed():

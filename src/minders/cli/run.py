@@ -205,6 +205,7 @@ def replicates_table(reps: Any, confidence: float = 0.95) -> Table:
     import math
 
     from minders.cli._console import fitting
+    from minders.experiments.intervals import statistic
     from minders.formatting import format_number
 
     summary = reps.summary(confidence)
@@ -224,7 +225,7 @@ def replicates_table(reps: Any, confidence: float = 0.95) -> Table:
         if "q50" in row.index and not math.isnan(row.get("q50", math.nan)):
             notes.append("runs 10/50/90%: " + "/".join(number(row[q]) for q in
                                                        ("q10", "q50", "q90")))
-        label = {"kaplan-meier median": "median", "wilson": "share"}.get(row["method"], "mean")
+        label = statistic(row["method"])
         rows.append((str(metric), label, number(row["estimate"]), interval, row["method"],
                      "; ".join(notes)))
     wide = Table(title=title)

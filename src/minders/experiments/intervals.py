@@ -44,6 +44,17 @@ import numpy as np
 QUANTITIES = ("probability", "count", "size", "time", "continuous", "constant")
 
 
+def statistic(method: str) -> str:
+    """What an interval method's estimate is, in words: a share, a median or a mean.
+
+    Examples
+    --------
+    >>> statistic("wilson"), statistic("kaplan-meier median"), statistic("quasi-poisson")
+    ('share', 'median', 'mean')
+    """
+    return {"kaplan-meier median": "median", "wilson": "share"}.get(method, "mean")
+
+
 @dataclass(frozen=True)
 class Interval:
     """An estimate with its two-sided interval and the method that gave it.

@@ -25,6 +25,7 @@ import pandas as pd
 from pydantic import BaseModel
 
 from minders.errors import ScenarioError
+from minders.experiments.intervals import statistic
 from minders.formatting import format_measure, format_number
 from minders.report.folders import folder_kind, metadata
 from minders.result import atomic_path, machine
@@ -33,6 +34,10 @@ from minders.result import atomic_path, machine
 SOURCES_NOTE = ("Basis: what the scenario file's comments mark the value as, 'sourced' "
                 "([data: ...], see minders.data) or 'assumed' ([assumption]); blank where the "
                 "file marks nothing or could not be found (see its comments and docs/model.md).")
+
+#: Level of a sweep's intervals: that of ``minders results`` and ``minders run --replicates``.
+CONFIDENCE = 0.95
+
 
 
 @dataclass
@@ -204,7 +209,7 @@ def _sweep_section(directory: Path) -> Section:
     from minders.kinds import validate_scenario
 
     info = metadata(directory)
-    table = summarize(directory)
+    table = summarize(directory, CONFIDENCE)
     parameters = list(info["parameters"])
     metrics = list(info["metrics"])
     done = int(table["n"].sum()) if len(table) else 0
@@ -220,17 +225,22 @@ def _sweep_section(directory: Path) -> Section:
                      else spec)}
                 for name, spec in info["experiment"].get("parameters", {}).items()],
     )
+    level = round(100 * CONFIDENCE)
     if len(table):
         figure = sweep_figure(table, parameters, metrics)
-        section.figures.append({"caption": "Mean of each metric per point, with its 95% "
-                                "confidence interval over the replicates.", "png": png(figure)})
+        section.figures.append({"caption": f"Each metric's estimate per point (as in the table), "
+                                f"with its {level}% confidence interval over the replicates.",
+                                "png": png(figure)})
         plt.close(figure)
     shown = table.reset_index()
     section.tables.append({
         "caption": f"Per point: the varied parameters, the replicates (n) and each metric's "
-                   f"mean with its 95% interval ({done:,} of {info['runs']:,} runs saved).",
+                   f"estimate with its {level}% interval; "
+                   f"{_statistics(table.attrs.get('intervals', {}), metrics)} "
+                   f"({done:,} of {info['runs']:,} runs saved).",
         "html": table_html(_with_intervals(shown, metrics), index=False)})
-    section.findings = sweep_findings(table, parameters, metrics, done, int(info["runs"]))
+    section.findings = sweep_findings(table, parameters, metrics, done, int(info["runs"]),
+                                      CONFIDENCE)
     section.findings += _analyses(directory, section)
     section.provenance = _provenance(info, [
         ("experiment hash", info.get("hash", "")), ("seed", info["experiment"].get("seed", "")),
@@ -615,8 +625,26 @@ def sweep_figure(table: pd.DataFrame, parameters: list[str], metrics: list[str])
 
 
 def sweep_findings(table: pd.DataFrame, parameters: list[str], metrics: list[str],
-                   done: int, runs: int) -> list[str]:
+                   done: int, runs: int, confidence: float = CONFIDENCE) -> list[str]:
     """Sentences about a sweep's summary, each chosen by its numbers.
+
+    Parameters
+    ----------
+    table : pandas.DataFrame
+        Per point, from :func:`minders.experiments.summary.summarize`; its
+        ``attrs["intervals"]`` names each metric's method, hence its statistic
+        (:func:`minders.experiments.intervals.statistic`; a metric it does not
+        name is a mean).
+    parameters, metrics : list of str
+        Column names.
+    done, runs : int
+        Runs saved and runs asked for.
+    confidence : float
+        The level ``table``'s intervals were computed at.
+
+    Returns
+    -------
+    list of str
 
     Examples
     --------
@@ -624,10 +652,15 @@ def sweep_findings(table: pd.DataFrame, parameters: list[str], metrics: list[str
     ...     "cascade_low": [0.0, 0.5], "cascade_high": [0.2, 0.7]})
     >>> sweep_findings(table, ["span"], ["cascade"], 8, 8)[2]
     'cascade rises with span (rank correlation 1 over 2 points).'
+    >>> table.attrs["intervals"] = {"cascade": "wilson"}
+    >>> sweep_findings(table.iloc[:1], [], ["cascade"], 4, 4)[1]
+    'cascade: share 0.1, 95% interval [0, 0.2] (wilson) over 4 replicates.'
     """
     from scipy import stats
 
     points = len(table)
+    level = round(100 * confidence)
+    methods = table.attrs.get("intervals", {})
     found = [f"{done:,} of {runs:,} runs are saved ({points:,} point{'' if points == 1 else 's'}); "
              + ("the sweep is complete." if done >= runs else
                 "the sweep is incomplete: rerun it to finish.")]
@@ -643,19 +676,16 @@ def sweep_findings(table: pd.DataFrame, parameters: list[str], metrics: list[str
             apart = table.loc[bottom, f"{metric}_high"] < table.loc[top, f"{metric}_low"]
             found.append(
                 f"{metric} is highest at {_point(table, top, parameters)} "
-                f"({format_number(means[top])}) and lowest at "
-                f"{_point(table, bottom, parameters)} ({format_number(means[bottom])}); "
-                + ("their 95% intervals do not overlap." if apart else
-                   "their 95% intervals overlap, so more replicates are needed to tell them "
-                   "apart."))
+                f"({_value(means[top])}) and lowest at "
+                f"{_point(table, bottom, parameters)} ({_value(means[bottom])}); "
+                + (f"their {level}% intervals do not overlap." if apart else
+                   f"their {level}% intervals overlap, so more replicates are needed to tell "
+                   "them apart."))
         elif points == 1:  # replicates of one scenario (minders run --replicates)
-            low, high = table[f"{metric}_low"].iloc[0], table[f"{metric}_high"].iloc[0]
-            interval = (f", 95% interval [{format_number(low)}, {format_number(high)}]"
-                        if np.isfinite(low) and np.isfinite(high) else "")
-            found.append(f"{metric}: mean {format_number(means.iloc[0])}{interval} over "
-                         f"{int(table['n'].iloc[0]):,} replicates.")
+            found.append(_replicates_finding(table.iloc[0], metric, methods.get(metric, ""),
+                                             level))
         else:
-            found.append(f"{metric} is {format_number(means.iloc[0])} at every point.")
+            found.append(f"{metric} is {_value(means.iloc[0])} at every point.")
         numeric = [p for p in parameters if pd.api.types.is_numeric_dtype(table[p])]
         if (len(parameters) == 1 and numeric and points > 1 and table[numeric[0]].nunique() > 1
                 and means.nunique() > 1):
@@ -670,6 +700,67 @@ def sweep_findings(table: pd.DataFrame, parameters: list[str], metrics: list[str
     return found
 
 
+def _replicates_finding(row: pd.Series, metric: str, method: str, level: int) -> str:
+    """One metric over the replicates of one point, as ``minders run --replicates`` prints it.
+
+    The statistic the method estimates (a share, a Kaplan-Meier median or a
+    mean), its interval at ``level`` percent, the method, and the notes that
+    read it: for a time, the share of runs that never reach the event (why the
+    median can be 'not reached'); for a size, its spread over runs.
+    """
+    interval = _interval(row[metric], row[f"{metric}_low"], row[f"{metric}_high"])
+    notes = [method] if method else []
+    never = row.get(f"{metric}_never", np.nan)
+    if not np.isnan(never):
+        notes.append(f"never in {100 * never:.0f}% of runs")
+    if not np.isnan(row.get(f"{metric}_q50", np.nan)):
+        notes.append("runs 10/50/90%: " + "/".join(_value(row[f"{metric}_q{q}"])
+                                                   for q in (10, 50, 90)))
+    return (f"{metric}: {statistic(method)} {_value(row[metric])}"
+            + (f", {level}% interval {interval}" if interval else "")
+            + (f" ({'; '.join(notes)})" if notes else "")
+            + f" over {int(row['n']):,} replicates.")
+
+
+def _statistics(methods: dict[str, str], metrics: list[str]) -> str:
+    """Which statistic and method each metric's estimate is, metrics of the same grouped.
+
+    Examples
+    --------
+    >>> _statistics({"a": "t", "b": "wilson", "c": "t"}, ["a", "b", "c", "d"])
+    'mean (t): a, c; share (wilson): b; mean: d'
+    """
+    groups: dict[str, list[str]] = {}
+    for metric in metrics:
+        method = methods.get(metric, "")
+        label = statistic(method) + (f" ({method})" if method else "")
+        groups.setdefault(label, []).append(metric)
+    return "; ".join(f"{label}: {', '.join(names)}" for label, names in groups.items())
+
+
+def _value(value: Any) -> str:
+    """A number as the report writes it; an infinite time to an event is 'not reached'.
+
+    Examples
+    --------
+    >>> _value(float("inf")), _value(0.08762)
+    ('not reached', '0.0876')
+    """
+    if isinstance(value, int | float | np.number) and np.isinf(value):
+        return "not reached"
+    return format_number(value)
+
+
+def _interval(estimate: float, low: float, high: float) -> str:
+    """``[low, high]``; empty where there is none (NaN) or it is the estimate alone.
+
+    The latter is a constant, or a median that neither it nor its bounds reach.
+    """
+    if np.isnan(low) or np.isnan(high) or low == high == estimate:
+        return ""
+    return f"[{_value(low)}, {_value(high)}]"
+
+
 def _yearly(count: int, years: float | None) -> str:
     return f", {format_number(count / years)} a year" if years else ""
 
@@ -681,12 +772,11 @@ def _point(table: pd.DataFrame, index: Any, parameters: list[str]) -> str:
 
 
 def _with_intervals(table: pd.DataFrame, metrics: list[str]) -> pd.DataFrame:
-    """Each metric as one column ``mean [low, high]``."""
+    """Each metric as one column ``estimate [low, high]`` (``not reached`` for an infinite time)."""
     shown = table.drop(columns=[c for m in metrics for c in (f"{m}_low", f"{m}_high")])
     for metric in metrics:
         shown[metric] = [
-            f"{format_number(m)} [{format_number(lo)}, {format_number(hi)}]"
-            if np.isfinite(lo) else format_number(m)
+            f"{_value(m)} {_interval(m, lo, hi)}".rstrip()
             for m, lo, hi in zip(table[metric], table[f"{metric}_low"],
                                  table[f"{metric}_high"], strict=True)]
     return shown
