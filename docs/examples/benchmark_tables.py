@@ -418,6 +418,8 @@ def readme() -> str:
         f"(`scenarios/north_korea.toml`, {c['positions'] / 1e6:.1f} million positions) builds "
         f"in {c['build_s']:.0f} s and runs a simulated year in "
         f"{c['seconds_per_simulated_year']:.0f} s within {c['peak_rss_bytes'] / GIB:.1f} GiB "
+        f"({c['steps']} weeks without the scenario's burn-in; `minders run` adds the burn-in "
+        "and writes its output files, which takes somewhat longer and more memory) "
         "([docs/benchmarks.md](docs/benchmarks.md); `make bench` and "
         "`python benchmarks/bench_country.py` reproduce them). The Epstein model runs "
         f"faster than Mesa's example in the same run ({ratios}; CPU time per step; "

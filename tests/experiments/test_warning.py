@@ -95,6 +95,17 @@ def test_slow_drift_to_a_fold_raises_variance_and_autocorrelation_before_the_cas
         assert np.median(late) > np.median(values[:, 40]), statistic
 
 
+def test_best_at_a_lead_that_was_not_scored_says_which_were():
+    mean = np.full((20, 120), 0.45)
+    mean[:10] = np.linspace(0.45, 0.15, 120)
+    report = analyze(granovetter_records(mean, seed=5), spec_for())
+    assert not report.best().empty
+    missing = max(report.spec.leads) + 1
+    expected = f"lead: expected one of the scored leads .*, got {missing}"
+    with pytest.raises(ScenarioError, match=expected):
+        report.best(missing)
+
+
 def test_alarms_calibrated_on_half_the_quiet_runs_are_counted_on_the_other_half():
     runs, steps = 40, 200
     mean = np.full((runs, steps), 0.45)

@@ -15,8 +15,8 @@ import typer
 from minders.cli._console import console, fail, user_errors
 from minders.errors import ScenarioError
 
-Folder = Annotated[Path, typer.Argument(help="Results folder of 'minders run', 'sweep', 'plan' or "
-                                        "'calibrate'.",
+Folder = Annotated[Path, typer.Argument(help="Results folder of 'minders run', 'sweep' (also "
+                                        "'sensitivity' and 'warning'), 'plan' or 'calibrate'.",
                                         metavar="DIR")]
 
 

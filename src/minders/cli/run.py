@@ -135,7 +135,9 @@ def run(
                         figure_format, quiet)
         return
     try:
-        with progress(f"{spec.name} seed {seed_shown}", "steps", quiet) as update:
+        # the bar counts the burn-in's steps too; the summary counts the recorded ones
+        unit = "steps, burn-in included" if getattr(spec.run, "burn_in", 0) else "steps"
+        with progress(f"{spec.name} seed {seed_shown}", unit, quiet) as update:
             # Notes wait for the first step: a problem found while the run is built (a graph
             # file, memory) must still be the only line printed.
             result = kind.simulate(spec, seed=seed_value, steps=steps_value,

@@ -68,8 +68,19 @@ class WarningReport:
 
     def best(self, lead: int | None = None, count: int = 5,
              hidden: bool = False) -> pd.DataFrame:
-        """The ``count`` highest-AUC rows at ``lead`` (default: the middle lead)."""
+        """The ``count`` highest-AUC rows at ``lead`` (default: the middle lead).
+
+        Raises
+        ------
+        ScenarioError
+            If ``lead`` is not one of the leads the indicators were scored at.
+        """
         lead = self.middle_lead() if lead is None else lead
+        if lead not in self.spec.leads:
+            from minders.errors import ScenarioError
+
+            raise ScenarioError("lead", lead, "one of the scored leads "
+                                + ", ".join(str(k) for k in sorted(self.spec.leads)))
         rows = self.scores[(self.scores["lead"] == lead) & (self.scores["hidden"] == hidden)]
         return rows.sort_values("auc", ascending=False, na_position="last").head(count)
 
