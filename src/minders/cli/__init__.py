@@ -33,6 +33,9 @@ def main() -> None:
 
     def terminate(signum: int, frame: Any) -> None:
         terminated.append(True)
+        # Once: `timeout` signals the command, then its group, and a second signal would
+        # cut short the saving and stopping that the first one started.
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
         raise KeyboardInterrupt  # the way out Ctrl-C takes: save, stop workers, say so
 
     signal.signal(signal.SIGTERM, terminate)

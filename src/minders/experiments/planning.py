@@ -248,7 +248,10 @@ def plan(
         It is rewritten (atomically) after every round of the bisection, so a
         plan that is interrupted or killed loses at most the round under way.
     progress : callable, optional
-        ``progress(done, total)`` in runs.
+        ``progress(done, total)`` in runs. Runs reused from ``cache`` count as
+        done: the first call gives what the cache gave (a resumed plan starts
+        where it stopped), the last one gives the runs of the plan as ``total``
+        (until then an estimate).
 
     Returns
     -------
@@ -268,6 +271,7 @@ def plan(
     from minders.experiments.runner import ChunkTask, RunSpec, run_chunk
     from minders.kinds import validate_scenario
 
+    _import_what_the_rounds_use()
     kinds.require(scenario, "plan")
     _check_settings(targets, confidence, replicates, show, extra_tiers, upper_spans)
     base = scenario.model_dump(mode="json")
@@ -317,7 +321,19 @@ def plan(
     years = scenario.run.steps / scenario.steps_per_year()
     probes_per_line = 2 + math.ceil(math.log2(max(2, max_span)))
     estimate = len({(ln.extra, ln.upper) for ln in lines}) * probes_per_line * replicates
+    # Runs done: those reused from the cache count too, so a resumed plan shows where it
+    # stands (1,200 of 1,920, not 0) and its time left is that of the runs still to do.
     done_runs = 0
+    started = False
+    shown: tuple[int, int] | None = None  # the last (done, total) given to progress
+
+    def report(total: int | None = None) -> None:
+        nonlocal started, shown
+        started = True
+        now = (done_runs, max(estimate, done_runs) if total is None else total)
+        if progress is not None and now != shown:
+            progress(*now)
+        shown = now
 
     def evaluate(staffings: list[Staffing]) -> None:
         nonlocal done_runs
@@ -339,10 +355,16 @@ def plan(
             hits = cached.get(st.key)
             if hits is not None and len(hits) == replicates:
                 info["defections"] = np.asarray(hits, dtype=float)
+                done_runs += replicates
             else:
                 todo.append((st, info))
         if not todo:
             return
+        if not started:
+            # The display starts at what the cache gave (the rounds of an interrupted plan
+            # replay from it in an instant, before any run): progress() counts no speed
+            # for the work done when it starts.
+            report()
         specs = [(st, r) for st, _ in todo for r in range(replicates)]
         size = chunk_size(len(specs), executor.workers)
         tasks, owners = [], []
@@ -360,8 +382,7 @@ def plan(
             st = by_task[tag]
             evaluated[st]["defections"][result.run_ids] = result.values[:, 0]
             done_runs += int(result.run_ids.size)
-            if progress is not None:
-                progress(done_runs, max(estimate, done_runs))
+            report()
         rows = [{"run_key": run_key, "staffing": st.key, "replicate": r, "defections": float(d)}
                 for st, info in todo for r, d in enumerate(info["defections"])]
         if cache is not None:  # after every round: an interrupted plan keeps what it ran
@@ -371,8 +392,8 @@ def plan(
         return _stats(evaluated[st], confidence)["ucb"] <= target
 
     start = time.perf_counter()
-    if progress is not None:  # at once, so a plain progress line appears from the start
-        progress(0, estimate)
+    if not cached:  # nothing to replay: show the display at once, before the workers start
+        report()
     with executor:
         # Lockstep bisection: each round evaluates the probes of every open line at once.
         first = [ln.staffing(s) for ln in lines for s in (1, max_span)]
@@ -396,6 +417,7 @@ def plan(
                     ln.lo = mid
                 else:
                     ln.hi = mid
+    report(total=done_runs)  # done: the total was an estimate, now it is known
     designs = _designs_table(evaluated, confidence, lines)
     choices = _choices(designs, targets, show)
     settings["seconds"] = round(time.perf_counter() - start, 2)
@@ -406,6 +428,22 @@ def plan(
     settings.update(resolved_scenario=scenario.model_dump(mode="json"), command=command_line(),
                     machine=machine(), created=datetime.now(UTC).isoformat(timespec="seconds"))
     return PlanResult(designs=designs, choices=choices, settings=settings)
+
+
+def _import_what_the_rounds_use() -> None:
+    """Import now, before the first run, what the rounds import on first use.
+
+    SciPy's statistics took half a second to import at the end of the first
+    round. A Ctrl-C or SIGTERM (the CLI turns both into KeyboardInterrupt)
+    that lands there goes up through an ``exec`` of SciPy's, which leaves
+    CPython set to end by SIGINT: ``python -m minders plan`` exited with
+    status -2 after its ``interrupted:`` line instead of 130 or 143.
+    """
+    import pyarrow.parquet  # noqa: F401  (the cache)
+    import scipy.stats  # noqa: F401  (upper_bound)
+
+    import minders.experiments.store  # noqa: F401  (_write_cache)
+    import minders.result  # noqa: F401  (the settings, at the end)
 
 
 def _tagged(fn: Callable[[Any], Any]) -> Callable[[tuple[int, Any]], tuple[int, Any]]:
