@@ -66,17 +66,24 @@ def fitting(*tables: Any) -> Any:
 def print_table(table: Any) -> None:
     """Print ``table`` on standard output without cutting any cell.
 
-    Rich crops a table whose narrowest layout is wider than the console (80
-    columns in a pipe or a log file), which loses the right-hand columns.
-    Such a table is printed at its natural width instead (a file has no
-    width; a terminal wraps the long lines); any other table as usual.
+    Rich folds a table's cells to fit the console, but where its columns
+    cannot narrow enough it crops the lines (80 columns in a pipe or a log
+    file), which loses the right-hand columns. Such a table is printed at its
+    natural width instead (a file has no width; a terminal wraps the long
+    lines); any other table as usual.
     """
+    import io
+
+    from rich.cells import cell_len
     from rich.measure import Measurement
 
     out = console()
-    size = Measurement.get(out, out.options.update_width(1_000_000), table)
-    if size.minimum > out.width:
-        out = Console(width=size.maximum if not out.is_terminal else size.minimum)
+    probe = Console(file=io.StringIO(), width=out.width, color_system=None)
+    probe.print(table, crop=False)
+    widest = max((cell_len(line) for line in probe.file.getvalue().splitlines()), default=0)
+    if widest > out.width:
+        natural = Measurement.get(out, out.options.update_width(1_000_000), table).maximum
+        out = Console(width=widest if out.is_terminal else max(widest, natural))
     out.print(table)
 
 
