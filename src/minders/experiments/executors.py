@@ -131,28 +131,14 @@ def _init_worker(owner: int) -> None:
     out of memory), nothing tells the workers, and they would run on.
     """
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-    signal.signal(signal.SIGTERM, _exit_on_sigterm)
+    from minders.helper_signals import exit_on_sigterm
+
+    signal.signal(signal.SIGTERM, exit_on_sigterm)
     _die_with_parent()
     _watch_owner(owner)
     from minders.experiments.runner import warm_up
 
     warm_up()
-
-
-def _exit_on_sigterm(signum: int, frame: Any) -> None:
-    """End a worker stopped by the sweep (or by ``timeout`` on its group) as a clean exit would.
-
-    Dying by the signal skips multiprocessing's exit handlers, so the lock Numba
-    makes in each worker stays registered with the resource tracker, which
-    then warns of 'leaked semaphore objects' after the sweep's last line.
-    ``os._exit`` after those handlers, not ``sys.exit``: the pool's worker loop
-    would catch SystemExit as the chunk's result.
-    """
-    from multiprocessing import util
-
-    with contextlib.suppress(Exception):
-        util._exit_function()  # what a worker runs when it ends normally
-    os._exit(128 + signum)
 
 
 def _die_with_parent() -> None:
