@@ -43,7 +43,6 @@ def main() -> None:
         import typer
 
         from minders.cli.commands import app
-        from minders.experiments.executors import WorkerDied
 
         click = _click_exceptions()
         try:
@@ -56,13 +55,18 @@ def main() -> None:
             hint = f" (see '{exc.ctx.command_path} --help')" if exc.ctx is not None else ""
             say("error", (_bad_value(exc) or exc.format_message()) + hint, style="bold red")
             code = 2
-        except WorkerDied:
+        except typer.Abort:  # end of input at a prompt
+            code = 1
+        except Exception as exc:
+            # Only a loaded executors module raises WorkerDied; importing it up front would
+            # load pandas and the experiments at every start of the command.
+            executors = sys.modules.get("minders.experiments.executors")
+            if executors is None or not isinstance(exc, executors.WorkerDied):
+                raise
             from minders.cli._console import say
 
             say("error", "a worker process ended abruptly: it ran out of memory or was "
                 "killed (runs written before it are kept)", style="bold red")
-            code = 1
-        except typer.Abort:  # end of input at a prompt
             code = 1
         if code == 130:  # Ctrl-C inside a command (Typer turns it into status 130)
             from minders.cli import _console
@@ -106,6 +110,8 @@ def _bad_value(exc: Any) -> str | None:
     if not problems:
         return None
     problem = problems[0]
+    from minders.spec import expected_from
+
     low, high = getattr(param, "min", None), getattr(param, "max", None)
     comparison = problem["type"] in ("greater_than_equal", "less_than_equal", "greater_than",
                                      "less_than")
@@ -113,9 +119,8 @@ def _bad_value(exc: Any) -> str | None:
         expected = f"a value in [{low:,}, {high:,}]"
     elif problem["type"] in ("int_parsing", "int_from_float"):
         expected = "an integer"
-    else:  # the scenario errors' wording (minders.spec.translate_error)
-        expected = problem["msg"].removeprefix("Input should be ")
-        expected = ("a value " if comparison else "") + expected
+    else:  # as a scenario error words it
+        expected = expected_from(problem["msg"])
     given = problem.get("input")
     try:  # a number as typed, anything else quoted (as the scenario errors print them)
         float(given)

@@ -82,8 +82,10 @@ def print_table(table: Any) -> None:
     probe.print(table, crop=False)
     widest = max((cell_len(line) for line in probe.file.getvalue().splitlines()), default=0)
     if widest > out.width:
-        natural = Measurement.get(out, out.options.update_width(1_000_000), table).maximum
-        out = Console(width=widest if out.is_terminal else max(widest, natural))
+        if not out.is_terminal:
+            widest = max(widest, Measurement.get(out, out.options.update_width(1_000_000),
+                                                 table).maximum)
+        out = Console(width=widest)
     out.print(table)
 
 

@@ -20,6 +20,7 @@ import contextlib
 import multiprocessing
 import os
 import signal
+import sys
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any, Protocol, TypeVar
 
@@ -38,8 +39,6 @@ class WorkerDied(RuntimeError):
 
 def _worker_died_message() -> str:
     """Why a local worker may have died, with the likeliest cause for this program first."""
-    import sys
-
     main = sys.modules.get("__main__")
     script = getattr(main, "__file__", None)
     causes = "it ran out of memory or was killed"
