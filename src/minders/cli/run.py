@@ -208,28 +208,18 @@ def replicates_table(reps: Any, confidence: float = 0.95) -> Table:
 
     from minders.cli._console import fitting
     from minders.experiments.intervals import statistic
-    from minders.formatting import format_number
+    from minders.formatting import format_estimate, format_interval, spread_notes
 
     summary = reps.summary(confidence)
     title = Text(f"{reps.scenario.name}: {reps.n} replicates (base seed {reps.seed}); "
                  f"estimate [{round(100 * confidence)}% interval]")
-
-    def number(value: float) -> str:
-        return "not reached" if math.isinf(value) else format_number(value, 4)
-
     rows = []
     for metric, row in summary.iterrows():
-        interval = ("" if math.isnan(row["low"]) or row["low"] == row["high"] == row["estimate"]
-                    else f"[{number(row['low'])}, {number(row['high'])}]")
-        notes = []
-        if "never" in row.index and not math.isnan(row.get("never", math.nan)):
-            notes.append(f"never in {100 * row['never']:.0f}% of runs")
-        if "q50" in row.index and not math.isnan(row.get("q50", math.nan)):
-            notes.append("runs 10/50/90%: " + "/".join(number(row[q]) for q in
-                                                       ("q10", "q50", "q90")))
-        label = statistic(row["method"])
-        rows.append((str(metric), label, number(row["estimate"]), interval, row["method"],
-                     "; ".join(notes)))
+        interval = format_interval(row["estimate"], row["low"], row["high"], digits=4)
+        notes = spread_notes(*(row.get(part, math.nan) for part in ("never", "q10", "q50", "q90")),
+                             digits=4)
+        rows.append((str(metric), statistic(row["method"]), format_estimate(row["estimate"], 4),
+                     interval, row["method"], "; ".join(notes)))
     wide = Table(title=title)
     for name in ("metric", "", "estimate", "interval", "method", "notes"):
         wide.add_column(name, justify="right" if name in ("estimate", "interval") else "left")

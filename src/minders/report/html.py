@@ -26,7 +26,13 @@ from pydantic import BaseModel
 
 from minders.errors import ScenarioError
 from minders.experiments.intervals import statistic
-from minders.formatting import format_measure, format_number
+from minders.formatting import (
+    format_estimate,
+    format_interval,
+    format_measure,
+    format_number,
+    spread_notes,
+)
 from minders.report.folders import folder_kind, metadata
 from minders.result import atomic_path, machine
 
@@ -676,8 +682,8 @@ def sweep_findings(table: pd.DataFrame, parameters: list[str], metrics: list[str
             apart = table.loc[bottom, f"{metric}_high"] < table.loc[top, f"{metric}_low"]
             found.append(
                 f"{metric} is highest at {_point(table, top, parameters)} "
-                f"({_value(means[top])}) and lowest at "
-                f"{_point(table, bottom, parameters)} ({_value(means[bottom])}); "
+                f"({format_estimate(means[top])}) and lowest at "
+                f"{_point(table, bottom, parameters)} ({format_estimate(means[bottom])}); "
                 + (f"their {level}% intervals do not overlap." if apart else
                    f"their {level}% intervals overlap, so more replicates are needed to tell "
                    "them apart."))
@@ -685,7 +691,7 @@ def sweep_findings(table: pd.DataFrame, parameters: list[str], metrics: list[str
             found.append(_replicates_finding(table.iloc[0], metric, methods.get(metric, ""),
                                              level))
         else:
-            found.append(f"{metric} is {_value(means.iloc[0])} at every point.")
+            found.append(f"{metric} is {format_estimate(means.iloc[0])} at every point.")
         numeric = [p for p in parameters if pd.api.types.is_numeric_dtype(table[p])]
         if (len(parameters) == 1 and numeric and points > 1 and table[numeric[0]].nunique() > 1
                 and means.nunique() > 1):
@@ -708,15 +714,10 @@ def _replicates_finding(row: pd.Series, metric: str, method: str, level: int) ->
     read it: for a time, the share of runs that never reach the event (why the
     median can be 'not reached'); for a size, its spread over runs.
     """
-    interval = _interval(row[metric], row[f"{metric}_low"], row[f"{metric}_high"])
-    notes = [method] if method else []
-    never = row.get(f"{metric}_never", np.nan)
-    if not np.isnan(never):
-        notes.append(f"never in {100 * never:.0f}% of runs")
-    if not np.isnan(row.get(f"{metric}_q50", np.nan)):
-        notes.append("runs 10/50/90%: " + "/".join(_value(row[f"{metric}_q{q}"])
-                                                   for q in (10, 50, 90)))
-    return (f"{metric}: {statistic(method)} {_value(row[metric])}"
+    interval = format_interval(row[metric], row[f"{metric}_low"], row[f"{metric}_high"])
+    notes = ([method] if method else []) + spread_notes(
+        *(row.get(f"{metric}_{part}", np.nan) for part in ("never", "q10", "q50", "q90")))
+    return (f"{metric}: {statistic(method)} {format_estimate(row[metric])}"
             + (f", {level}% interval {interval}" if interval else "")
             + (f" ({'; '.join(notes)})" if notes else "")
             + f" over {int(row['n']):,} replicates.")
@@ -738,29 +739,6 @@ def _statistics(methods: dict[str, str], metrics: list[str]) -> str:
     return "; ".join(f"{label}: {', '.join(names)}" for label, names in groups.items())
 
 
-def _value(value: Any) -> str:
-    """A number as the report writes it; an infinite time to an event is 'not reached'.
-
-    Examples
-    --------
-    >>> _value(float("inf")), _value(0.08762)
-    ('not reached', '0.0876')
-    """
-    if isinstance(value, int | float | np.number) and np.isinf(value):
-        return "not reached"
-    return format_number(value)
-
-
-def _interval(estimate: float, low: float, high: float) -> str:
-    """``[low, high]``; empty where there is none (NaN) or it is the estimate alone.
-
-    The latter is a constant, or a median that neither it nor its bounds reach.
-    """
-    if np.isnan(low) or np.isnan(high) or low == high == estimate:
-        return ""
-    return f"[{_value(low)}, {_value(high)}]"
-
-
 def _yearly(count: int, years: float | None) -> str:
     return f", {format_number(count / years)} a year" if years else ""
 
@@ -776,7 +754,7 @@ def _with_intervals(table: pd.DataFrame, metrics: list[str]) -> pd.DataFrame:
     shown = table.drop(columns=[c for m in metrics for c in (f"{m}_low", f"{m}_high")])
     for metric in metrics:
         shown[metric] = [
-            f"{_value(m)} {_interval(m, lo, hi)}".rstrip()
+            f"{format_estimate(m)} {format_interval(m, lo, hi)}".rstrip()
             for m, lo, hi in zip(table[metric], table[f"{metric}_low"],
                                  table[f"{metric}_high"], strict=True)]
     return shown
