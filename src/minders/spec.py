@@ -448,7 +448,19 @@ def translate_error(err: dict[str, Any], cls: type[BaseModel], data: Any = None)
     if kind == "too_long" and "max_length" in ctx:  # e.g. more than 1,000 tiers
         return ScenarioError(field, f"{len(value):,} items" if hasattr(value, "__len__") else
                              value, f"at most {ctx['max_length']:,} items")
-    message = err["msg"]
+    return ScenarioError(field, value, expected_from(err["msg"]))
+
+
+def expected_from(message: str) -> str:
+    """What a pydantic error message says was expected, in the words of :class:`ScenarioError`.
+
+    Examples
+    --------
+    >>> expected_from("Input should be greater than or equal to 1")
+    'a value greater than or equal to 1'
+    >>> expected_from("Value error, Not a tier")
+    'not a tier'
+    """
     if message.startswith("Value error, "):
         message = message[len("Value error, ") :]
     elif message.startswith("Input should be "):
@@ -456,4 +468,4 @@ def translate_error(err: dict[str, Any], cls: type[BaseModel], data: Any = None)
     message = message[0].lower() + message[1:]
     if message.startswith(("greater", "less")):
         message = "a value " + message
-    return ScenarioError(field, value, message)
+    return message
