@@ -56,7 +56,8 @@ def _children(pid: int) -> list[int]:
         return []
 
 
-def _children_proc(pid: int) -> list[int]:
+def _parents() -> dict[int, int]:
+    """The parent of every process, from /proc."""
     parents: dict[int, int] = {}
     for entry in Path("/proc").iterdir():
         if entry.name.isdigit():
@@ -65,6 +66,11 @@ def _children_proc(pid: int) -> list[int]:
             except OSError:
                 continue
             parents[int(entry.name)] = int(stat[1])
+    return parents
+
+
+def _children_proc(pid: int) -> list[int]:
+    parents = _parents()
     found, frontier = [], [pid]
     while frontier:
         current = frontier.pop()
@@ -167,8 +173,9 @@ def test_a_killed_worker_ends_the_sweep_with_one_line_and_keeps_its_runs(tmp_pat
     proc = _start(tmp_path)
     try:
         _wait_for_workers(proc, 2)
-        direct = set(_children_proc(proc.pid)) - set(_children_proc_grandchildren(proc.pid))
-        workers = [k for k in _children(proc.pid) if k not in direct]
+        # the sweep's children are the fork server and the resource tracker; theirs, workers
+        helpers = [k for k, parent in _parents().items() if parent == proc.pid]
+        workers = [k for helper in helpers for k in _children_proc(helper)]
         assert workers, "no worker found"
         os.kill(workers[0], signal.SIGKILL)  # as the kernel's out-of-memory killer would
         _, err = proc.communicate(timeout=PATIENCE)
@@ -182,13 +189,3 @@ def test_a_killed_worker_ends_the_sweep_with_one_line_and_keeps_its_runs(tmp_pat
     assert "Traceback" not in err  # (the resource tracker may warn of the dead worker's locks)
     assert (tmp_path / "out" / "runs").is_dir()
 
-
-def _children_proc_grandchildren(pid: int) -> list[int]:
-    """Descendants of ``pid`` below its own children."""
-    return [k for child in _direct_children(pid) for k in _children_proc(child)]
-
-
-def _direct_children(pid: int) -> list[int]:
-    every = _children_proc(pid)
-    below = {k for child in every for k in _children_proc(child)}
-    return [k for k in every if k not in below]

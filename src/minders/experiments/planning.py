@@ -324,12 +324,10 @@ def plan(
     # Runs done: those reused from the cache count too, so a resumed plan shows where it
     # stands (1,200 of 1,920, not 0) and its time left is that of the runs still to do.
     done_runs = 0
-    started = False
     shown: tuple[int, int] | None = None  # the last (done, total) given to progress
 
     def report(total: int | None = None) -> None:
-        nonlocal started, shown
-        started = True
+        nonlocal shown
         now = (done_runs, max(estimate, done_runs) if total is None else total)
         if progress is not None and now != shown:
             progress(*now)
@@ -360,7 +358,7 @@ def plan(
                 todo.append((st, info))
         if not todo:
             return
-        if not started:
+        if shown is None:
             # The display starts at what the cache gave (the rounds of an interrupted plan
             # replay from it in an instant, before any run): progress() counts no speed
             # for the work done when it starts.
